@@ -1,0 +1,28 @@
+module github.com/frostd/frostd
+
+go 1.26.8
+
+require (
+	filippo.io/age v1.3.2 // indirect
+	filippo.io/edwards25519 v1.2.0 // indirect
+	filippo.io/hpke v0.4.0 // indirect
+	filippo.io/nistec v0.0.4 // indirect
+	github.com/bytemare/dkg v0.0.0-20241007182121-23ea4d549880 // indirect
+	github.com/bytemare/ecc v0.8.2 // indirect
+	github.com/bytemare/frost v0.0.0-20241019112700-8c6db5b04145 // indirect
+	github.com/bytemare/hash v0.3.0 // indirect
+	github.com/bytemare/hash2curve v0.3.0 // indirect
+	github.com/bytemare/secp256k1 v0.1.6 // indirect
+	github.com/bytemare/secret-sharing v0.7.0 // indirect
+	github.com/gtank/ristretto255 v0.1.2 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/miekg/pkcs11 v1.1.2 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.10 // indirect
+	go.etcd.io/bbolt v1.5.0 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)
