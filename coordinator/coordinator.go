@@ -472,7 +472,11 @@ func (c *Coordinator) checkCommitments(from protocol.ParticipantID, cs []protoco
 		if cm.Signer != from {
 			return fmt.Errorf("participant %d sent a commitment of participant %d: %w", from, cm.Signer, protocol.ErrMalformed)
 		}
-		f, err := cm.ToFrost()
+		err := cm.Validate()
+		var f *frost.Commitment
+		if err == nil {
+			f, err = cm.ToFrost()
+		}
 		if err == nil {
 			err = c.conf.ValidateCommitment(f)
 		}

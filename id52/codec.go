@@ -124,11 +124,11 @@ func (c *codec) hint(s string) string {
 
 // quote quotes s for an error message, cutting long input short.
 func quote(s string) string {
-	const max = 64
-	if len(s) <= max {
+	const limit = 64
+	if len(s) <= limit {
 		return fmt.Sprintf("%q", s)
 	}
-	cut := max
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

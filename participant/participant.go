@@ -267,6 +267,11 @@ func (p *Participant) checkItem(peer string, item protocol.SignItem) (frost.Comm
 	if !found {
 		return nil, own, protocol.Refuse(protocol.CodeMalformed, "the commitment list has no commitment of participant %d", p.id)
 	}
+	for _, c := range item.Commitments {
+		if err := c.Validate(); err != nil {
+			return nil, own, protocol.Refuse(protocol.CodeMalformed, "%v", err)
+		}
+	}
 	list, err := protocol.CommitmentList(item.Commitments)
 	if err != nil {
 		return nil, own, protocol.Refuse(protocol.CodeMalformed, "%v", err)

@@ -3,10 +3,12 @@ package protocol
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 
+	"filippo.io/edwards25519"
 	"github.com/bytemare/ecc"
 	"github.com/bytemare/frost"
 	"github.com/bytemare/secret-sharing/keys"
@@ -172,4 +174,51 @@ func Serialize(f func()) {
 	libMu.Lock()
 	defer libMu.Unlock()
 	f()
+}
+
+// Validate checks a commitment as RFC 9591 section 6.5 asks of every
+// Ed25519 element: a canonical encoding of a point that is not the
+// identity and lies in the prime-order subgroup. bytemare's decoder checks
+// only the identity, so a small- or mixed-order point would pass it.
+func (c Commitment) Validate() error {
+	if c.Signer == 0 {
+		return fmt.Errorf("commitment %d has signer 0; members are numbered from 1", c.ID)
+	}
+	if err := checkElement(c.Hiding); err != nil {
+		return fmt.Errorf("commitment %d of participant %d: hiding point %w", c.ID, c.Signer, err)
+	}
+	if err := checkElement(c.Binding); err != nil {
+		return fmt.Errorf("commitment %d of participant %d: binding point %w", c.ID, c.Signer, err)
+	}
+	return nil
+}
+
+// lMinusOne is the group order L minus one, as a scalar.
+var lMinusOne = func() *edwards25519.Scalar {
+	one := edwards25519.NewScalar()
+	b := [32]byte{1}
+	if _, err := one.SetCanonicalBytes(b[:]); err != nil {
+		panic(err)
+	}
+	return edwards25519.NewScalar().Negate(one)
+}()
+
+func checkElement(b [32]byte) error {
+	p, err := new(edwards25519.Point).SetBytes(b[:])
+	if err != nil {
+		return fmt.Errorf("is not a valid point encoding: %w", err)
+	}
+	if !bytes.Equal(p.Bytes(), b[:]) {
+		return errors.New("is not canonically encoded")
+	}
+	id := edwards25519.NewIdentityPoint()
+	if p.Equal(id) == 1 {
+		return errors.New("is the identity")
+	}
+	// [L]P = [L-1]P + P is the identity exactly when P has prime order.
+	q := new(edwards25519.Point).ScalarMult(lMinusOne, p)
+	if q.Add(q, p).Equal(id) != 1 {
+		return errors.New("is not in the prime-order subgroup")
+	}
+	return nil
 }

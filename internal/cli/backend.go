@@ -50,7 +50,11 @@ func openSigner(cmd *cobra.Command) (signer.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.Load(ref)
+	s, err := l.Load(ref)
+	if err != nil {
+		return nil, err // not s: a nil *LocalSigner would make a non-nil Signer
+	}
+	return s, nil
 }
 
 func localLoader(cmd *cobra.Command) (local.Loader, error) {

@@ -55,9 +55,9 @@ type Loader struct {
 
 // Load returns the key that ref names: the name of a key in Dir (NAME for
 // NAME.private-key or NAME.id52), the ID52 of a key in Dir, or the start of
-// one that matches exactly one key there. An ID52 with no key in Dir is
-// looked up in the environment chain. Errors wrap ErrNotFound when nothing
-// matches.
+// one that matches exactly one key there, tried in that order. An ID52
+// with no key in Dir is looked up in the environment chain. Errors wrap
+// ErrNotFound when nothing matches.
 func (l Loader) Load(ref string) (*LocalSigner, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("no key given: pass a key name, an ID52 or the start of one: %w", ErrNotFound)
@@ -160,6 +160,9 @@ func (l Loader) LoadDir(name string) (*LocalSigner, error) {
 		want, err := readID52File(idPath)
 		if err != nil {
 			return nil, err
+		}
+		if pub, err := id52.Decode(name); err == nil && id52.Encode(pub) != want {
+			return nil, fmt.Errorf("%s holds ID52 %s, not the one in its name; fix the file or rename it: %w", idPath, want, signer.ErrBadKey)
 		}
 		if s, err = l.LoadEnv(want); err != nil {
 			return nil, fmt.Errorf("%s names key %s, whose seed comes from the environment, but: %w", idPath, want, err)

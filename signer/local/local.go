@@ -32,16 +32,18 @@
 // work the same way and are read only when neither FROSTD_ variable is set.
 // An empty variable counts as unset. Key lines look like
 //
-//	# comment
-//	i66fo538: 9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60
+//	# RFC 8032's first test key
+//	qtd9g0c2: 9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60
 //
 // that is, a prefix of the key's ID52, a colon, and its seed in hex. The
-// first line whose prefix starts the wanted ID52 supplies the seed.
+// first line whose prefix starts the wanted ID52 supplies the seed. Every
+// line must be well formed, even lines for other keys, so a typo shows on
+// first use.
 //
 // Whatever the source, a key is used only if it produces the ID52 that was
 // asked for, so a mislabelled key file fails loudly instead of signing with
 // the wrong identity. Key files readable by group or others work, with a
-// warning.
+// warning on [Loader.Warnings].
 //
 // # Limits
 //

@@ -10,11 +10,15 @@ import (
 	p11 "github.com/miekg/pkcs11"
 )
 
-// ed25519Params is CKA_EC_PARAMS for Ed25519: the DER of the curve OID
-// 1.3.101.112 (RFC 8410), which PKCS#11 3.1 names. PKCS#11 3.0 used the
-// DER PrintableString "edwards25519" instead, and pkcs11-tool still writes
-// that; SoftHSM2 2.6 accepts both, and New reads keys made either way.
-var ed25519Params = []byte{0x06, 0x03, 0x2b, 0x65, 0x70}
+// Ed25519's CKA_EC_PARAMS can be written two ways, and tokens differ in
+// which they accept: the DER of the curve OID 1.3.101.112 (id-Ed25519,
+// RFC 8410), or the DER PrintableString "edwards25519", which OpenSC's
+// pkcs11-tool writes. GenerateKey tries the OID first, then the string;
+// SoftHSM2 2.6 takes both, and New reads keys made either way.
+var ed25519Params = [][]byte{
+	{0x06, 0x03, 0x2b, 0x65, 0x70},
+	append([]byte{0x13, 0x0c}, "edwards25519"...),
+}
 
 // GenerateKey makes a new Ed25519 key pair inside the token that cfg names,
 // labelled label, and returns its public key. The private key is sensitive
@@ -72,9 +76,9 @@ func GenerateKey(cfg Config, label string) (ed25519.PublicKey, error) {
 		p11.NewAttribute(p11.CKA_TOKEN, true),
 		p11.NewAttribute(p11.CKA_PRIVATE, false),
 		p11.NewAttribute(p11.CKA_VERIFY, true),
-		p11.NewAttribute(p11.CKA_EC_PARAMS, ed25519Params),
 		p11.NewAttribute(p11.CKA_LABEL, label),
 		p11.NewAttribute(p11.CKA_ID, id),
+		nil, // CKA_EC_PARAMS, set below
 	}
 	private := []*p11.Attribute{
 		p11.NewAttribute(p11.CKA_CLASS, p11.CKO_PRIVATE_KEY),
@@ -88,7 +92,15 @@ func GenerateKey(cfg Config, label string) (ed25519.PublicKey, error) {
 		p11.NewAttribute(p11.CKA_ID, id),
 	}
 	mech := []*p11.Mechanism{p11.NewMechanism(ckmECEdwardsKeyPairGen, nil)}
-	pubObj, _, err := c.GenerateKeyPair(h, mech, public, private)
+	var pubObj p11.ObjectHandle
+	for _, params := range ed25519Params {
+		public[len(public)-1] = p11.NewAttribute(p11.CKA_EC_PARAMS, params)
+		pubObj, _, err = c.GenerateKeyPair(h, mech, public, private)
+		if !isCode(err, p11.CKR_ATTRIBUTE_VALUE_INVALID) && !isCode(err, p11.CKR_DOMAIN_PARAMS_INVALID) &&
+			!isCode(err, p11.CKR_CURVE_NOT_SUPPORTED) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, explain(err, fmt.Sprintf("generating Ed25519 key %q on token %q", label, cfg.TokenLabel))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	p11 "github.com/miekg/pkcs11"
@@ -116,8 +117,10 @@ func (m *module) findToken(label string) (uint, error) {
 		if err != nil || info.Flags&p11.CKF_TOKEN_INITIALIZED == 0 {
 			continue
 		}
-		labels = append(labels, info.Label)
-		if info.Label == label {
+		// Labels are padded to 32 bytes with spaces, by some tokens with NULs.
+		got := strings.TrimRight(info.Label, " \x00")
+		labels = append(labels, got)
+		if got == label {
 			found = append(found, slot)
 		}
 	}
@@ -144,6 +147,13 @@ func (m *module) login(h p11.SessionHandle, slot uint, token, pin string) error 
 		if !samePIN(l.pin, pin) {
 			return fmt.Errorf("pkcs11: wrong PIN for token %q: this process is logged in to it with another PIN "+
 				"(check Config.PINFile or Config.PINEnv): %w", token, signer.ErrRefused)
+		}
+		// The token drops the login when the process's last session with
+		// it closes, for example after it was unplugged; log in again then.
+		if info, err := m.ctx.GetSessionInfo(h); err == nil && info.State == p11.CKS_RO_PUBLIC_SESSION {
+			if err := m.ctx.Login(h, p11.CKU_USER, pin); err != nil && !isCode(err, p11.CKR_USER_ALREADY_LOGGED_IN) {
+				return explain(err, fmt.Sprintf("logging in to token %q again", token))
+			}
 		}
 		l.users++
 		return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -62,8 +63,17 @@ func TestGenerateKey(t *testing.T) {
 		t.Fatalf("GenerateKey over an existing label: got %v, want fs.ErrExist", err)
 	}
 
+	// The public half names the curve by OID, and holds the key GenerateKey
+	// returned in a DER OCTET STRING.
+	out := pkcs11Tool(t, "--list-objects", "--type", "pubkey", "--label", "b")
+	for _, want := range []string{"06032b6570", fmt.Sprintf("0420%x", []byte(pubB))} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pkcs11-tool does not show %q for the new public key:\n%s", want, out)
+		}
+	}
+
 	// The private half is sensitive and not extractable.
-	out := pkcs11Tool(t, "--list-objects", "--type", "privkey", "--label", "b")
+	out = pkcs11Tool(t, "--list-objects", "--type", "privkey", "--label", "b")
 	for _, want := range []string{"sensitive", "never extractable", "local"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pkcs11-tool does not list the new private key as %q:\n%s", want, out)
@@ -100,7 +110,11 @@ func TestWrongPIN(t *testing.T) {
 		t.Fatalf("New with a wrong PIN: got %v, want ErrRefused saying the PIN is wrong", err)
 	}
 
-	// The failure left nothing behind, and the right PIN still works.
+	if _, err := GenerateKey(cfg, "other"); !errors.Is(err, signer.ErrRefused) {
+		t.Fatalf("GenerateKey with a wrong PIN: got %v, want ErrRefused", err)
+	}
+
+	// The failures left nothing behind, and the right PIN still works.
 	cfg.PINFile = good
 	first := open(t, cfg)
 
@@ -431,5 +445,40 @@ func TestParseECPoint(t *testing.T) {
 				t.Fatalf("got %x, want %x", pub, want)
 			}
 		})
+	}
+}
+
+func TestBrokenSoftHSMConfig(t *testing.T) {
+	cfg := newToken(t, "conf")
+	t.Setenv("SOFTHSM2_CONF", filepath.Join(t.TempDir(), "absent.conf"))
+	_, err := New(context.Background(), cfg)
+	if !errors.Is(err, signer.ErrUnavailable) || !strings.Contains(err.Error(), "SOFTHSM2_CONF") {
+		t.Fatalf("New with SOFTHSM2_CONF naming no file: got %v, want ErrUnavailable mentioning SOFTHSM2_CONF", err)
+	}
+}
+
+// When the token drops the process's login while a Signer is open (here by
+// closing its only session behind its back, as unplugging would), a new
+// Signer logs in again rather than finding no private key.
+func TestLoginLostUnderOpenSigner(t *testing.T) {
+	cfg := newToken(t, "lost")
+	if _, err := GenerateKey(cfg, "k"); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sessions = 1
+	a := open(t, cfg)
+	sess := <-a.pool
+	if err := a.mod.ctx.CloseSession(sess.h); err != nil {
+		t.Fatal(err)
+	}
+	sess.open = false
+	a.pool <- sess
+
+	b := open(t, cfg)
+	if _, err := b.Sign(context.Background(), []byte("m")); err != nil {
+		t.Fatalf("Sign on a Signer opened after the login was lost: %v", err)
+	}
+	if _, err := a.Sign(context.Background(), []byte("m")); err != nil {
+		t.Fatalf("Sign on the first Signer after its session was replaced: %v", err)
 	}
 }

@@ -4,9 +4,9 @@
 //
 // # Setting up
 //
-// Any agent that speaks the SSH agent protocol works: OpenSSH's ssh-agent,
-// gpg-agent with enable-ssh-support, or a hardware-backed agent. Load an
-// Ed25519 key into it the usual way:
+// Any agent that speaks the SSH agent protocol should do (gpg-agent with
+// enable-ssh-support, a hardware-backed agent); the tests run against
+// OpenSSH's ssh-agent. Load an Ed25519 key into it the usual way:
 //
 //	eval "$(ssh-agent)"   # sets SSH_AUTH_SOCK
 //	ssh-add ~/.ssh/id_ed25519
@@ -45,7 +45,7 @@
 //   - signer.ErrUnavailable: no agent at the socket, or it hung up. Check
 //     that SSH_AUTH_SOCK points at a running agent.
 //   - signer.ErrBadKey: the key is not in the agent (add it with ssh-add),
-//     or was removed from it since New.
+//     or was removed from it since New, or the agent is locked (ssh-add -x).
 //   - signer.ErrRefused: the agent holds the key and declined to sign. With
 //     OpenSSH this happens to keys added with destination constraints
 //     (ssh-add -h), which sign only SSH user authentications on connections
@@ -74,8 +74,8 @@ import (
 // OpenSSH's ssh-agent closes the connection on a request over 256 KiB
 // (AGENT_MAX_LEN). A sign request for an Ed25519 key spends 64 bytes of that
 // on framing: 1 byte of message type, the 51-byte key blob with its 4-byte
-// length, the data's 4-byte length and 4 bytes of flags. Other agents allow
-// at least as much.
+// length, the data's 4-byte length and 4 bytes of flags. Other agents may
+// have limits of their own.
 const MaxMessage = 256<<10 - 64
 
 // MaxConnections is how many connections one Signer opens to the agent at

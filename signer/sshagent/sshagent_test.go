@@ -264,6 +264,7 @@ func TestRefusedDestinationConstrained(t *testing.T) {
 // which the agent asks for with ssh-askpass. false(1) as askpass is a user
 // who declines; a missing askpass program is refused the same way.
 func TestRefusedConfirm(t *testing.T) {
+	needTool(t, "ssh-agent")
 	decline, err := exec.LookPath("false")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,37 @@
+# frostd: the two commands a newcomer needs are `make demo` and `make test`.
+
+GO ?= go
+
+.PHONY: demo test deps vet fmt-check unit bench fuzz
+
+## demo: run the main job on the embedded default (state under ./frostd-data)
+demo:
+	$(GO) run ./cmd/frostd demo
+
+## test: install what the tests start (ssh-agent, sshd, SoftHSM2), then vet and run every test with -race
+test: deps vet fmt-check unit
+
+deps:
+	./scripts/install-test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race -timeout 20m ./...
+
+## bench: the benchmarks quoted in docs/performance.md, side by side in one run
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./coordinator/ ./participant/...
+
+## fuzz: run every fuzz target briefly (FUZZTIME=30s by default)
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
