@@ -208,9 +208,6 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.Group == nil {
 		return nil, errors.New("coordinator: Config needs a Group")
 	}
-	if err := cfg.Group.Validate(); err != nil {
-		return nil, fmt.Errorf("coordinator: %w", err)
-	}
 	cfg.setDefaults()
 	conf, err := cfg.Group.Frost()
 	if err != nil {

@@ -92,9 +92,6 @@ func New(cfg Config) (*Participant, error) {
 	if cfg.Group == nil || cfg.Store == nil {
 		return nil, errors.New("participant: Config needs a Group and a Store")
 	}
-	if err := cfg.Group.Validate(); err != nil {
-		return nil, fmt.Errorf("participant: %w", err)
-	}
 	conf, err := cfg.Group.Frost()
 	if err != nil {
 		return nil, fmt.Errorf("participant: %w", err)

@@ -23,6 +23,11 @@ var curve = ecc.Edwards25519Sha512
 // Validate checks that the group is well formed: threshold within 1..n,
 // n members with distinct ids in 1..n sorted, and keys that are valid points.
 func (g *Group) Validate() error {
+	_, err := g.Frost()
+	return err
+}
+
+func (g *Group) validateShape() error {
 	if g.Threshold == 0 || g.Threshold > g.MaxSigners {
 		return fmt.Errorf("threshold %d must be between 1 and the number of signers %d", g.Threshold, g.MaxSigners)
 	}
@@ -40,12 +45,15 @@ func (g *Group) Validate() error {
 			return fmt.Errorf("members must be sorted by id with no duplicates (id %d follows %d)", m.ID, g.Members[i-1].ID)
 		}
 	}
-	_, err := g.Frost()
-	return err
+	return nil
 }
 
-// Frost returns the group as an initialised bytemare configuration.
+// Frost validates the group and returns it as an initialised bytemare
+// configuration.
 func (g *Group) Frost() (*frost.Configuration, error) {
+	if err := g.validateShape(); err != nil {
+		return nil, err
+	}
 	vk := curve.NewElement()
 	if err := vk.Decode(g.PublicKey); err != nil {
 		return nil, fmt.Errorf("group public key is not a valid Ed25519 point: %w", err)
