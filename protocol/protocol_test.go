@@ -1,8 +1,10 @@
 package protocol_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"filippo.io/edwards25519"
@@ -110,5 +112,35 @@ func TestGroupValidate(t *testing.T) {
 	ks.Secret[3] ^= 1
 	if _, err := ks.Frost(g); err == nil {
 		t.Fatal("a key share that does not match its public share was accepted")
+	}
+}
+
+func TestGroupJSONRoundTrip(t *testing.T) {
+	g, shares, err := dkg.DealRandom(2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back protocol.Group
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !back.Equal(g) {
+		t.Fatalf("round trip changed the group:\n%s", b)
+	}
+	bad := strings.Replace(string(b), `"threshold":2`, `"threshold":4`, 1)
+	if err := json.Unmarshal([]byte(bad), &back); err == nil {
+		t.Fatal("a group with threshold above n was accepted")
+	}
+	kb, _ := json.Marshal(shares[1])
+	var ks protocol.KeyShare
+	if err := json.Unmarshal(kb, &ks); err != nil || ks != shares[1] {
+		t.Fatalf("key share round trip: %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"id":1,"secret":"00"}`), &ks); err == nil {
+		t.Fatal("a 1-byte secret was accepted")
 	}
 }
