@@ -17,7 +17,7 @@ import (
 
 // ErrReadOnly is what the agent answers to requests that would change its
 // keys or lock it: its one key is fixed when the server starts.
-var ErrReadOnly = errors.New("agentserver: this agent serves one fixed key; adding, removing, locking and unlocking are not supported (restart frostd ssh-agent with another backend to change the key)")
+var ErrReadOnly = errors.New("agentserver: this agent serves one key, fixed when it started; it does not add, remove, lock or unlock keys (to offer another key, start another agent)")
 
 // keyAgent is the agent.ExtendedAgent that ServeAgent drives: one key,
 // read-only. It is shared by every connection, so it keeps no per-client

@@ -85,7 +85,7 @@ const DefaultSignTimeout = 30 * time.Second
 type Config struct {
 	// Socket is the path of the Unix socket to create. Its directory
 	// must be private to this user, or not exist yet (see the package
-	// comment). Unix sockets paths are limited to about 100 bytes.
+	// comment). Unix socket paths are limited to about 100 bytes.
 	Socket string
 
 	// Signer holds the key the agent offers and signs with.

@@ -22,9 +22,10 @@
 // probing) of every member, this node included. Members returns the live
 // ones at any moment; LocalAddr is the address others pass to Join.
 //
-// To go away cleanly, call Leave (the others see EventLeave at once) and then
-// Shutdown. Shutdown alone looks like a crash: the others notice by probing
-// and see EventFailed a few seconds later.
+// To go away cleanly, call Leave and then Shutdown: the others see
+// EventLeave within a gossip round or two (one that misses the news sees
+// EventFailed later). Shutdown alone looks like a crash: the others notice
+// by probing and see EventFailed a few seconds later.
 //
 // # What a node advertises
 //

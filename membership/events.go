@@ -54,14 +54,13 @@ func (e Event) String() string {
 	return fmt.Sprintf("%s %s (%s %d) at %s", e.Kind, e.Member.Meta.Name, e.Member.Meta.Role, e.Member.Meta.ParticipantID, e.Member.Addr)
 }
 
-// rawEvent is an event as memberlist reported it, copied out of
-// memberlist's node table: decoding and the user's callback happen later,
-// on the dispatcher goroutine.
-type rawEvent struct {
-	kind EventKind
-	name string
-	addr string
-	meta []byte
+// queued is an event on its way to the callback, or the reason a
+// member's event cannot be delivered (metadata this node cannot read),
+// logged on the dispatcher goroutine rather than under memberlist's lock.
+type queued struct {
+	ev         Event
+	name, addr string
+	err        error
 }
 
 // eventQueue decouples memberlist, which reports events while holding its
@@ -71,7 +70,7 @@ type rawEvent struct {
 // per node per minute.
 type eventQueue struct {
 	mu      sync.Mutex
-	pending []rawEvent
+	pending []queued
 	wake    chan struct{} // capacity 1: "pending may be non-empty"
 }
 
@@ -79,7 +78,7 @@ func newEventQueue() *eventQueue {
 	return &eventQueue{wake: make(chan struct{}, 1)}
 }
 
-func (q *eventQueue) push(ev rawEvent) {
+func (q *eventQueue) push(ev queued) {
 	q.mu.Lock()
 	q.pending = append(q.pending, ev)
 	q.mu.Unlock()
@@ -91,7 +90,7 @@ func (q *eventQueue) push(ev rawEvent) {
 
 // run calls deliver for each pushed event, in order, until stop is
 // closed. Events still queued then are dropped.
-func (q *eventQueue) run(stop <-chan struct{}, deliver func(rawEvent)) {
+func (q *eventQueue) run(stop <-chan struct{}, deliver func(queued)) {
 	for {
 		select {
 		case <-stop:

@@ -41,6 +41,7 @@ var ErrMetaTooLarge = errors.New("membership: metadata too large")
 //
 //	version  1 byte (1)
 //	role     1 byte (1 participant, 2 coordinator)
+//	flags    1 byte (bit 0: leaving; other bits reserved, ignored)
 //	id       2 bytes, big-endian
 //	grpcLen  uvarint
 //	grpcAddr grpcLen bytes
@@ -48,11 +49,22 @@ var ErrMetaTooLarge = errors.New("membership: metadata too large")
 // A version 1 decoder ignores anything after grpcAddr, so a later release
 // may append fields without breaking nodes that have not upgraded yet; a
 // change that old nodes must not misread bumps the version instead.
+//
+// The leaving flag exists because memberlist does not tell its event
+// delegate whether a node left or failed (the Node it passes to NotifyLeave
+// always says StateAlive: hashicorp/memberlist#266, #321). Node.Leave first
+// re-advertises its metadata with the flag set, waits until that has been
+// gossiped, and only then calls memberlist's Leave; receivers report
+// EventLeave on seeing the flag.
 const metaVersion = 1
 
 const (
 	roleByteParticipant = 1
 	roleByteCoordinator = 2
+
+	flagLeaving = 1 << 0
+
+	metaHeaderLen = 5 // version, role, flags, id
 )
 
 // validate checks m as a description of a node (not its Name, which belongs
@@ -78,7 +90,7 @@ func (m Meta) validate() error {
 
 // encodeMeta checks m and returns its wire form, at most
 // memberlist.MetaMaxSize bytes.
-func encodeMeta(m Meta) ([]byte, error) {
+func encodeMeta(m Meta, leaving bool) ([]byte, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
@@ -86,8 +98,12 @@ func encodeMeta(m Meta) ([]byte, error) {
 	if m.Role == RoleParticipant {
 		role = roleByteParticipant
 	}
-	b := make([]byte, 0, 4+binary.MaxVarintLen64+len(m.GRPCAddr))
-	b = append(b, metaVersion, role)
+	var flags byte
+	if leaving {
+		flags |= flagLeaving
+	}
+	b := make([]byte, 0, metaHeaderLen+binary.MaxVarintLen64+len(m.GRPCAddr))
+	b = append(b, metaVersion, role, flags)
 	b = binary.BigEndian.AppendUint16(b, m.ParticipantID)
 	b = binary.AppendUvarint(b, uint64(len(m.GRPCAddr)))
 	b = append(b, m.GRPCAddr...)
@@ -99,30 +115,31 @@ func encodeMeta(m Meta) ([]byte, error) {
 }
 
 // decodeMeta parses metadata received from the node called name.
-func decodeMeta(name string, b []byte) (Meta, error) {
-	if len(b) < 4 {
-		return Meta{}, fmt.Errorf("membership: metadata of %q is %d bytes, too short for a frostd node", name, len(b))
+func decodeMeta(name string, b []byte) (m Meta, leaving bool, err error) {
+	if len(b) < metaHeaderLen {
+		return Meta{}, false, fmt.Errorf("membership: metadata of %q is %d bytes, too short for a frostd node", name, len(b))
 	}
 	if b[0] != metaVersion {
-		return Meta{}, fmt.Errorf("membership: metadata of %q has version %d, this build reads %d; run the same frostd release on every node", name, b[0], metaVersion)
+		return Meta{}, false, fmt.Errorf("membership: metadata of %q has version %d, this build reads %d; run the same frostd release on every node", name, b[0], metaVersion)
 	}
-	m := Meta{Name: name, ParticipantID: binary.BigEndian.Uint16(b[2:4])}
+	m = Meta{Name: name, ParticipantID: binary.BigEndian.Uint16(b[3:5])}
 	switch b[1] {
 	case roleByteParticipant:
 		m.Role = RoleParticipant
 	case roleByteCoordinator:
 		m.Role = RoleCoordinator
 	default:
-		return Meta{}, fmt.Errorf("membership: metadata of %q has unknown role byte %d", name, b[1])
+		return Meta{}, false, fmt.Errorf("membership: metadata of %q has unknown role byte %d", name, b[1])
 	}
-	n, k := binary.Uvarint(b[4:])
-	if k <= 0 || n > uint64(len(b)-4-k) {
-		return Meta{}, fmt.Errorf("membership: metadata of %q has a truncated GRPCAddr", name)
+	leaving = b[2]&flagLeaving != 0
+	rest := b[metaHeaderLen:]
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)-k) {
+		return Meta{}, false, fmt.Errorf("membership: metadata of %q has a truncated GRPCAddr", name)
 	}
-	rest := b[4+k:]
-	m.GRPCAddr = string(rest[:n])
+	m.GRPCAddr = string(rest[k : k+int(n)])
 	if err := m.validate(); err != nil {
-		return Meta{}, fmt.Errorf("metadata of %q: %w", name, err)
+		return Meta{}, false, fmt.Errorf("metadata of %q: %w", name, err)
 	}
-	return m, nil
+	return m, leaving, nil
 }

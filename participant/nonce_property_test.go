@@ -28,8 +28,8 @@ var memoryKind = storeKind{"memory", func(*rapid.T, string, uint16) (participant
 	return s, func() participant.NonceStore { return s }
 }}
 
-// storeKinds lists the stores the property runs against; boltstore's
-// test file appends itself.
+// storeKinds lists the stores the property runs against;
+// bolt_property_test.go adds the bbolt store.
 var storeKinds = []storeKind{memoryKind}
 
 // TestNonceNeverSignsTwice drives random interleavings of preprocessing,
@@ -87,7 +87,7 @@ func runNonceModel(t *rapid.T, kind storeKind, dir string, g *protocol.Group, sh
 	}
 	defer func() {
 		for _, n := range nodes {
-			n.store.Close()
+			n.store.Close() // the latest handle; earlier ones were closed by reopen
 		}
 	}()
 
