@@ -1,12 +1,20 @@
-# frostd: the two commands a newcomer needs are `make demo` and `make test`.
+# frostd: the two commands a newcomer needs are `make dev` and `make test`.
 
 GO ?= go
 
-.PHONY: demo test deps vet fmt-check unit bench fuzz
+.PHONY: dev demo test deps vet fmt-check unit bench fuzz proto
 
-## demo: run the main job on the embedded default (state under ./frostd-data)
+## dev: the embedded default: a 3-of-5 cluster in this process, state under ./frostd-data
+dev:
+	$(GO) run ./cmd/frostd dev
+
+## demo: local key, then the same identity split 3-of-5 in memory
 demo:
 	$(GO) run ./cmd/frostd demo
+
+## proto: regenerate the committed protobuf code (pinned generators)
+proto:
+	./scripts/gen-proto.sh
 
 ## test: install what the tests start (ssh-agent, sshd, SoftHSM2), then vet and run every test with -race
 test: deps vet fmt-check unit

@@ -343,7 +343,18 @@ func (c *Coordinator) AddCommitments(from protocol.ParticipantID, cs []protocol.
 	if err := c.checkCommitments(from, cs); err != nil {
 		return err
 	}
-	m.pool = append(m.pool, cs...)
+	// A participant pushes its unspent commitments whenever it sees this
+	// coordinator (re)appear; skip those already pooled.
+	pooled := make(map[uint64]bool, len(m.pool))
+	for _, p := range m.pool {
+		pooled[p.ID] = true
+	}
+	for _, cm := range cs {
+		if !pooled[cm.ID] {
+			m.pool = append(m.pool, cm)
+			pooled[cm.ID] = true
+		}
+	}
 	return nil
 }
 

@@ -278,3 +278,9 @@ func (s *Service) ticker() {
 		}
 	}
 }
+
+// Config returns the coordinator configuration in force, defaults filled in.
+func (s *Service) Config() Config { return s.cfg.Config }
+
+// Group returns the group the Service signs for.
+func (s *Service) Group() *protocol.Group { return s.sm.Group() }

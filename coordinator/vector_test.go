@@ -137,3 +137,31 @@ func TestRFC9591Vector(t *testing.T) {
 	}
 	t.Fatal("request did not finish")
 }
+
+func TestAddCommitmentsSkipsDuplicates(t *testing.T) {
+	g := &protocol.Group{Threshold: 1, MaxSigners: 1}
+	var secret [32]byte
+	secret[0] = 5
+	g.PublicKey = func() ed25519.PublicKey { p := basePoint(t, secret); return p[:] }()
+	g.Members = []protocol.Member{{ID: 1, PublicShare: basePoint(t, secret)}}
+	c, err := coordinator.New(coordinator.Config{Group: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h, b [32]byte
+	h[0], b[0] = 7, 9
+	cm := protocol.Commitment{Signer: 1, ID: 42, Hiding: basePoint(t, h), Binding: basePoint(t, b)}
+	for range 3 {
+		if err := c.AddCommitments(1, []protocol.Commitment{cm}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := c.PoolSizes()[1]; n != 1 {
+		t.Fatalf("pool holds %d commitments after three pushes of one, want 1", n)
+	}
+	other := cm
+	other.Signer = 2
+	if err := c.AddCommitments(1, []protocol.Commitment{other}); err == nil {
+		t.Fatal("a commitment of another participant was pooled")
+	}
+}

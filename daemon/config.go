@@ -197,6 +197,15 @@ func decodeFile(path, defaults string, v any) error {
 	if err != nil {
 		return fmt.Errorf("reading config: %w", err)
 	}
+	// A [secrets] table in the file replaces the default one whole: its
+	// settings exclude each other, so merging would make two of them set.
+	if p, ok := v.(*ParticipantConfig); ok {
+		p.Name, p.ID = "", 0 // who a participant is has no default
+		var probe ParticipantConfig
+		if md, err := toml.Decode(string(b), &probe); err == nil && md.IsDefined("secrets") {
+			p.Secrets = SecretsConfig{}
+		}
+	}
 	md, err := toml.Decode(string(b), v)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -269,3 +278,5 @@ func trimNewline(b []byte) []byte {
 	}
 	return b
 }
+
+func timeAfter(ms int) <-chan time.Time { return time.After(time.Duration(ms) * time.Millisecond) }

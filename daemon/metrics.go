@@ -2,13 +2,14 @@ package daemon
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/frostd/frostd/coordinator"
-	"github.com/frostd/frostd/protocol"
 	"github.com/frostd/frostd/signer"
 )
 
@@ -100,7 +101,7 @@ var errCancelled = errors.New("cancelled")
 // ParticipantMetrics are a participant's Prometheus metrics.
 type ParticipantMetrics struct {
 	Shares   prometheus.Counter
-	Refusals *prometheus.CounterVec // by code
+	Refusals *prometheus.CounterVec // by gRPC status code
 	Commits  prometheus.Counter
 	Unspent  prometheus.Gauge
 }
@@ -108,16 +109,15 @@ type ParticipantMetrics struct {
 // NewParticipantMetrics registers a participant's metrics with reg.
 func NewParticipantMetrics(reg prometheus.Registerer) *ParticipantMetrics {
 	m := &ParticipantMetrics{
-		Shares:   prometheus.NewCounter(prometheus.CounterOpts{Name: "frostd_participant_shares_total", Help: "Signature shares released."}),
+		Shares:   prometheus.NewCounter(prometheus.CounterOpts{Name: "frostd_participant_sign_requests_total", Help: "Sign requests answered with shares."}),
 		Refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "frostd_participant_refusals_total", Help: "Requests refused, by reason."}, []string{"code"}),
-		Commits:  prometheus.NewCounter(prometheus.CounterOpts{Name: "frostd_participant_commitments_total", Help: "Commitments made."}),
+		Commits:  prometheus.NewCounter(prometheus.CounterOpts{Name: "frostd_participant_commit_requests_total", Help: "Commit requests answered."}),
 		Unspent:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "frostd_participant_unspent_nonces", Help: "Nonces stored and not yet spent."}),
 	}
 	reg.MustRegister(m.Shares, m.Refusals, m.Commits, m.Unspent)
 	return m
 }
 
-// Refused records a refusal.
-func (m *ParticipantMetrics) Refused(err error) {
-	m.Refusals.WithLabelValues(protocol.AsRefusal(err).Code.String()).Inc()
+func promhttpHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }

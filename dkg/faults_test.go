@@ -85,8 +85,7 @@ func TestEvidenceConvictsOnItsOwn(t *testing.T) {
 	// evidence participant 1 ends with convicts 2 at a fresh instance of
 	// participant 3 that has seen nothing else.
 	h := newHarness(t, 2, 3)
-	alt := configs(t, 2, 3) // a second package of participant 2 needs its key: reuse h's
-	_ = alt
+	// A second instance of participant 2 makes its second package.
 	eq, err := dkg.NewKeygen(h.cfgs[1])
 	if err != nil {
 		t.Fatal(err)

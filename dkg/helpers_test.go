@@ -148,8 +148,7 @@ func newHarness(t *testing.T, th, n uint16) *harness {
 
 func (h *harness) route(from protocol.ParticipantID, msgs []dkg.Message) {
 	for _, m := range msgs {
-		for to := range protocol.ParticipantID(len(h.cs)) {
-			to++
+		for to := protocol.ParticipantID(1); int(to) <= len(h.cs); to++ {
 			if to != from && (m.To == 0 || m.To == to) {
 				h.queue = append(h.queue, envelope{to, m})
 			}

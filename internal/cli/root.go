@@ -54,4 +54,4 @@ cluster in which no machine ever holds the whole key.`,
 }
 
 // commands lists the top-level command constructors; each lives in its own file.
-var commands = []func() *cobra.Command{newCertsCmd, newDemoCmd, newKeysCmd, newPkarrCmd, newSignCmd, newSSHAgentCmd, newVerifyCmd}
+var commands = []func() *cobra.Command{newCertsCmd, newClusterCmd, newCoordinatorCmd, newDemoCmd, newDevCmd, newParticipantCmd, newKeysCmd, newPkarrCmd, newSignCmd, newSSHAgentCmd, newVerifyCmd}

@@ -1,0 +1,154 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/frostd/frostd/daemon"
+	"github.com/frostd/frostd/signer/frost"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// grpc's and memberlist's background goroutines that outlive Close
+		// by a moment are not leaks of ours.
+		goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"),
+		goleak.IgnoreTopFunction("google.golang.org/grpc/internal/grpcsync.(*CallbackSerializer).run"),
+	)
+}
+
+func freeBase(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if base > 10000 && base+250 < 65000 {
+			ok := true
+			for _, off := range []int{0, 1, 2, 3, 100, 101, 102, 103, 200, 201, 202, 203} {
+				ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
+				if err != nil {
+					ok = false
+					break
+				}
+				ln.Close()
+			}
+			if ok {
+				return base
+			}
+		}
+	}
+	t.Fatal("no free ports")
+	return 0
+}
+
+func TestDevClusterSignsAndSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	opts := daemon.LocalClusterOptions{Threshold: 2, Participants: 3, BasePort: freeBase(t)}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	sign := func(created bool) ed25519.PublicKey {
+		t.Helper()
+		d, wasCreated, err := daemon.StartDev(dir, opts, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if wasCreated != created {
+			t.Fatalf("StartDev created = %v, want %v", wasCreated, created)
+		}
+		if err := d.Ready(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s, err := frost.New(ctx, frost.Config{Addr: d.Coordinator.Addr(), Files: daemon.ClientFiles(dir)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for i := range 10 {
+			msg := fmt.Appendf(nil, "dev message %d", i)
+			sig, err := s.Sign(ctx, msg)
+			if err != nil {
+				t.Fatalf("Sign: %v", err)
+			}
+			if !ed25519.Verify(s.PublicKey(), msg, sig) {
+				t.Fatal("signature does not verify")
+			}
+		}
+		return s.PublicKey()
+	}
+	first := sign(true)
+	second := sign(false)
+	if !bytes.Equal(first, second) {
+		t.Fatal("the group key changed across a restart of the dev cluster")
+	}
+	// Key shares are sealed: the plaintext secret never appears on disk.
+	b, err := os.ReadFile(filepath.Join(dir, "participant-1", "keyshare.age"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("secret")) {
+		t.Fatal("keyshare.age holds plaintext JSON")
+	}
+	if _, err := daemon.InitLocalCluster(dir, opts); err == nil {
+		t.Fatal("InitLocalCluster overwrote an existing cluster")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"typo.toml", "name = \"p\"\nid = 1\nlisen = \"x\"\n", "unknown setting"},
+		{"two-secrets.toml", "id = 1\n[secrets]\nidentity_file = \"a\"\npassphrase_env = \"B\"\n", "exactly one"},
+		{"no-id.toml", "[secrets]\ninsecure_plaintext = true\n", "id must be"},
+		{"no-tls.toml", "id = 1\n[tls]\nca = \"\"\n", "refuses plaintext"},
+		{"bad.toml", "id = = 1\n", "bad.toml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := daemon.LoadParticipantConfig(write(tc.name, tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := daemon.LoadParticipantConfig(filepath.Join(dir, "missing.toml")); err == nil {
+		t.Fatal("a missing config file loaded")
+	}
+	// The example configs are valid as they stand (apart from missing files).
+	p := write("example.toml", daemon.ExampleParticipantConfig)
+	if _, err := daemon.LoadParticipantConfig(p); err != nil {
+		t.Fatalf("the example participant config does not load: %v", err)
+	}
+	c := write("coord.toml", daemon.ExampleCoordinatorConfig)
+	cfg, err := daemon.LoadCoordinatorConfig(c)
+	if err != nil {
+		t.Fatalf("the example coordinator config does not load: %v", err)
+	}
+	if cfg.AttemptTimeout.Duration != 2*time.Second {
+		t.Fatalf("attempt_timeout = %v, want 2s", cfg.AttemptTimeout)
+	}
+}

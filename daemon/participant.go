@@ -1,0 +1,373 @@
+package daemon
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+
+	"github.com/frostd/frostd/membership"
+	"github.com/frostd/frostd/participant"
+	"github.com/frostd/frostd/participant/boltstore"
+	"github.com/frostd/frostd/pki"
+	"github.com/frostd/frostd/protocol"
+	"github.com/frostd/frostd/state"
+	"github.com/frostd/frostd/transport/grpctransport"
+)
+
+// ParticipantNode is a running participant: its gRPC server, its membership
+// in the gossip cluster, its nonce store and its metrics.
+type ParticipantNode struct {
+	cfg     *ParticipantConfig
+	log     *slog.Logger
+	p       *participant.Participant
+	store   *boltstore.Store
+	grpc    *grpc.Server
+	lis     net.Listener
+	member  *membership.Node
+	metrics *ParticipantMetrics
+	http    *http.Server
+	files   pki.Files
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	pushed map[string]bool // coordinator addresses pushed to since they joined
+}
+
+// StartParticipant starts a participant from its configuration: it loads
+// the group and the sealed key share, opens the nonce store, serves gRPC
+// over mutual TLS, joins the gossip cluster and serves metrics.
+func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNode, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("node", cfg.Name)
+	key, err := cfg.SealKey()
+	if err != nil {
+		return nil, err
+	}
+	dir := state.Dir{Path: cfg.StateDir, Key: key}
+	g, err := dir.LoadGroup()
+	if err != nil {
+		return nil, err
+	}
+	ks, err := dir.LoadKeyShare(g)
+	if err != nil {
+		return nil, err
+	}
+	if ks.ID != cfg.ID {
+		return nil, fmt.Errorf("the key share in %s is participant %d's, but the config says id = %d", cfg.StateDir, ks.ID, cfg.ID)
+	}
+	files := pki.Files(cfg.TLS)
+	id, err := files.Identity()
+	if err != nil {
+		return nil, fmt.Errorf("[tls]: %w", err)
+	}
+	if id.Role != pki.RoleParticipant || id.ParticipantID != cfg.ID {
+		return nil, fmt.Errorf("[tls] cert is %s, not participant %d's: issue one with frostd certs issue --role participant --id %d", id, cfg.ID, cfg.ID)
+	}
+	gossipKey, err := readGossipKey(cfg.Gossip.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+
+	n := &ParticipantNode{cfg: cfg, log: log, files: files, pushed: map[string]bool{}}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	ok := false
+	defer func() {
+		if !ok {
+			n.Close()
+		}
+	}()
+
+	if n.store, err = dir.OpenNonceStore(); err != nil {
+		return nil, err
+	}
+	policy := participant.Policy{Coordinators: cfg.Policy.Coordinators, MaxMessageSize: cfg.Policy.MaxMessageSize}
+	if n.p, err = participant.New(participant.Config{Group: g, KeyShare: ks, Store: n.store, Policy: policy}); err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	n.metrics = NewParticipantMetrics(reg)
+	tlsConf, err := pki.ServerTLS(files, pki.RoleCoordinator)
+	if err != nil {
+		return nil, err
+	}
+	opts := append(grpctransport.ServerOptions(tlsConf, grpctransport.ParticipantRecvLimit(policy, g.MaxSigners)),
+		grpc.ChainUnaryInterceptor(n.observe))
+	n.grpc = grpc.NewServer(opts...)
+	if err := grpctransport.RegisterParticipant(n.grpc, n.p, grpctransport.ParticipantOptions{Logger: log}); err != nil {
+		return nil, err
+	}
+	if n.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.grpc.Serve(n.lis); err != nil {
+			log.Error("gRPC server stopped", "err", err)
+		}
+	}()
+
+	if n.http, err = serveMetrics(cfg.Metrics, reg, log, &n.wg); err != nil {
+		return nil, err
+	}
+
+	mcfg, err := gossipConfig(cfg.Name, cfg.Gossip, gossipKey, log)
+	if err != nil {
+		return nil, err
+	}
+	mcfg.Meta = membership.Meta{Role: membership.RoleParticipant, ParticipantID: cfg.ID, GRPCAddr: n.lis.Addr().String()}
+	if n.member, err = membership.Start(mcfg, n.onEvent); err != nil {
+		return nil, fmt.Errorf("starting gossip: %w", err)
+	}
+	keepJoined(n.ctx, n.member, cfg.Gossip.Join, log, &n.wg)
+	n.wg.Add(1)
+	go n.gauges()
+	ok = true
+	log.Info("participant started", "id", cfg.ID, "grpc", n.lis.Addr().String(), "gossip", n.member.LocalAddr(), "group", hex.EncodeToString(g.PublicKey))
+	return n, nil
+}
+
+// Addr is the gRPC address the participant serves.
+func (n *ParticipantNode) Addr() string { return n.lis.Addr().String() }
+
+// observe counts requests and refusals.
+func (n *ParticipantNode) observe(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	resp, err := h(ctx, req)
+	switch {
+	case err != nil:
+		n.metrics.Refusals.WithLabelValues(status.Code(err).String()).Inc()
+	case strings.HasSuffix(info.FullMethod, "/Sign"):
+		n.metrics.Shares.Inc()
+	case strings.HasSuffix(info.FullMethod, "/Commit"):
+		n.metrics.Commits.Inc()
+	}
+	return resp, err
+}
+
+// onEvent pushes commitments to every coordinator that appears, so that
+// its first signatures need one round trip.
+func (n *ParticipantNode) onEvent(ev membership.Event) {
+	m := ev.Member.Meta
+	if m.Role != membership.RoleCoordinator || m.GRPCAddr == "" {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch ev.Kind {
+	case membership.EventJoin, membership.EventUpdate:
+		if n.pushed[m.GRPCAddr] || n.ctx.Err() != nil {
+			return
+		}
+		n.pushed[m.GRPCAddr] = true
+		n.wg.Add(1)
+		go n.push(m.Name, m.GRPCAddr)
+	case membership.EventLeave, membership.EventFailed:
+		delete(n.pushed, m.GRPCAddr) // push again when it returns
+	}
+}
+
+func (n *ParticipantNode) push(coordName, addr string) {
+	defer n.wg.Done()
+	if n.cfg.Pool.Push <= 0 {
+		return
+	}
+	tlsConf, err := pki.ClientTLS(n.files, pki.RoleCoordinator)
+	if err != nil {
+		n.log.Error("pushing commitments", "err", err)
+		return
+	}
+	c, err := grpctransport.DialCoordinator(addr, tlsConf)
+	if err != nil {
+		n.log.Error("pushing commitments", "coordinator", addr, "err", err)
+		return
+	}
+	defer c.Close()
+	cs, err := n.store.Unspent()
+	if err != nil {
+		n.log.Error("listing unspent commitments", "err", err)
+		return
+	}
+	if len(cs) > n.cfg.Pool.Push {
+		cs = cs[:n.cfg.Pool.Push]
+	}
+	if missing := n.cfg.Pool.Push - len(cs); missing > 0 {
+		resp, err := n.p.Commit(coordName, protocol.CommitRequest{Count: missing})
+		if err != nil {
+			n.log.Warn("making commitments to push", "err", err)
+		} else {
+			cs = append(cs, resp.Commitments...)
+		}
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+	defer cancel()
+	if err := c.PushCommitments(ctx, cs); err != nil {
+		n.log.Warn("pushing commitments", "coordinator", addr, "err", err)
+		n.mu.Lock()
+		delete(n.pushed, addr)
+		n.mu.Unlock()
+		return
+	}
+	n.log.Info("pushed commitments", "coordinator", addr, "count", len(cs))
+}
+
+func (n *ParticipantNode) gauges() {
+	defer n.wg.Done()
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if cs, err := n.store.Unspent(); err == nil {
+			n.metrics.Unspent.Set(float64(len(cs)))
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close leaves the gossip cluster, drains gRPC and closes the store.
+func (n *ParticipantNode) Close() error {
+	n.cancel()
+	if n.member != nil {
+		if err := n.member.Leave(2 * time.Second); err != nil {
+			n.log.Debug("leaving gossip", "err", err)
+		}
+		n.member.Shutdown()
+	}
+	if n.grpc != nil {
+		stopGracefully(n.grpc, 5*time.Second)
+	}
+	if n.http != nil {
+		n.http.Close()
+	}
+	n.wg.Wait()
+	var err error
+	if n.store != nil {
+		err = n.store.Close()
+	}
+	n.log.Info("participant stopped")
+	return err
+}
+
+// RunParticipant runs a participant until ctx ends.
+func RunParticipant(ctx context.Context, cfg *ParticipantConfig, log *slog.Logger) error {
+	n, err := StartParticipant(cfg, log)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return n.Close()
+}
+
+func stopGracefully(s *grpc.Server, timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { s.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		s.Stop()
+		<-done
+	}
+}
+
+func readGossipKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("[gossip] key_file: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("[gossip] key_file %s must hold 32 bytes in hex (64 characters)", path)
+	}
+	return key, nil
+}
+
+func gossipConfig(name string, g GossipConfig, key []byte, log *slog.Logger) (membership.Config, error) {
+	host, port, err := net.SplitHostPort(g.Bind)
+	if err != nil {
+		return membership.Config{}, fmt.Errorf("[gossip] bind %q: %w", g.Bind, err)
+	}
+	var p int
+	if _, err := fmt.Sscan(port, &p); err != nil {
+		return membership.Config{}, fmt.Errorf("[gossip] bind port %q: %w", port, err)
+	}
+	profile := membership.ProfileLAN
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		profile = membership.ProfileLocal
+	}
+	// Join happens in keepJoined, so that a node whose seeds are all down
+	// (the first to start, or one restarting alone) still starts.
+	return membership.Config{Name: name, BindAddr: host, BindPort: p, SecretKey: key, Logger: log, Profile: profile}, nil
+}
+
+// keepJoined joins the seeds now and, whenever this node sees no other
+// member, again every few seconds: a node that restarts rejoins the others
+// through any seed that is up.
+func keepJoined(ctx context.Context, m *membership.Node, seeds []string, log *slog.Logger, wg *sync.WaitGroup) {
+	if len(seeds) == 0 {
+		return
+	}
+	try := func() {
+		if len(m.Members()) > 1 {
+			return
+		}
+		if err := m.Join(seeds); err != nil {
+			log.Debug("no gossip seed answered yet; retrying", "seeds", seeds, "err", err)
+		}
+	}
+	try()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				try()
+			}
+		}
+	}()
+}
+
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttpHandler(reg))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return srv, nil
+}
