@@ -16,7 +16,7 @@ func TestKeygen(t *testing.T) {
 	for _, tc := range []struct{ t, n uint16 }{{3, 5}, {7, 10}, {34, 50}} {
 		t.Run(fmt.Sprintf("%d-of-%d", tc.t, tc.n), func(t *testing.T) {
 			if tc.n > 10 && testing.Short() {
-				t.Skip("34-of-50 takes about 10 s on two cores, minutes under -race; run without -short")
+				t.Skip("34-of-50 takes about 10 s on two cores, over a minute under -race; run without -short")
 			}
 			start := time.Now()
 			out, err := dkg.RunLocal(tc.t, tc.n)

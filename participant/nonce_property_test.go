@@ -92,8 +92,8 @@ func runNonceModel(t *rapid.T, kind storeKind, dir string, g *protocol.Group, sh
 	}()
 
 	issued := map[uint16][]protocol.Commitment{} // every commitment ever issued
-	used := map[[2]uint64]sentShare{}             // (member, commitment id) -> the share it made
-	var sent []protocol.SignRequest               // for replays
+	used := map[[2]uint64]sentShare{}            // (member, commitment id) -> the share it made
+	var sent []protocol.SignRequest              // for replays
 	var sessionSeq byte
 
 	pick := func(t *rapid.T, member uint16, label string) (protocol.Commitment, bool) {
