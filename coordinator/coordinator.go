@@ -255,7 +255,7 @@ func (c *Coordinator) Sign(now time.Time, messages [][]byte) RequestID {
 	req := &request{id: c.nextRequest, messages: messages, excluded: make(map[protocol.ParticipantID]bool)}
 	switch {
 	case len(messages) == 0 || len(messages) > c.cfg.MaxBatch:
-		c.results = append(c.results, Result{Request: req.id, Err: fmt.Errorf("coordinator: a request carries 1 to %d messages, got %d", c.cfg.MaxBatch, len(messages))})
+		c.results = append(c.results, Result{Request: req.id, Err: fmt.Errorf("coordinator: a request carries 1 to %d messages, got %d (split it): %w", c.cfg.MaxBatch, len(messages), protocol.ErrMalformed)})
 		return req.id
 	}
 	for i, m := range messages {

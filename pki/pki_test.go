@@ -144,11 +144,9 @@ func TestIssueIdentities(t *testing.T) {
 					t.Errorf("key mode %04o, want 0600", m)
 				}
 			}
-			if ca1, _ := os.ReadFile(filepath.Join(ca, "ca.crt")); true {
-				ca2, err := os.ReadFile(f.CA)
-				if err != nil || string(ca1) != string(ca2) {
-					t.Errorf("the output directory has no copy of ca.crt (%v)", err)
-				}
+			orig, _ := os.ReadFile(filepath.Join(ca, "ca.crt"))
+			if cp, err := os.ReadFile(f.CA); err != nil || string(cp) != string(orig) {
+				t.Errorf("the output directory has no copy of ca.crt (%v)", err)
 			}
 		})
 	}
