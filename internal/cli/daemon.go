@@ -36,68 +36,53 @@ func untilSignal(parent context.Context) (context.Context, context.CancelFunc) {
 }
 
 func newParticipantCmd() *cobra.Command {
-	var config string
-	var printConfig bool
-	cmd := &cobra.Command{
-		Use:   "participant --config FILE",
-		Short: "Run a participant: hold one key share and answer coordinators",
-		Long: `Participant runs one member of a signing group. It serves gRPC over mutual
+	return daemonCmd("participant", "Run a participant: hold one key share and answer coordinators",
+		`Participant runs one member of a signing group. It serves gRPC over mutual
 TLS (only coordinator certificates may ask), joins the gossip cluster, pushes
 commitments to coordinators as they appear, keeps its nonces in a bbolt store
-and its key share sealed with age, and serves Prometheus metrics.
-
---print-config prints a documented configuration with the defaults.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if printConfig {
-				fmt.Fprint(cmd.OutOrStdout(), daemon.ExampleParticipantConfig)
-				return nil
-			}
-			if config == "" {
-				return fmt.Errorf("--config is required (frostd participant --print-config shows one)")
-			}
-			cfg, err := daemon.LoadParticipantConfig(config)
+and its key share sealed with age, and serves Prometheus metrics.`,
+		daemon.ExampleParticipantConfig,
+		func(ctx context.Context, path string, log *slog.Logger) error {
+			cfg, err := daemon.LoadParticipantConfig(path)
 			if err != nil {
 				return err
 			}
-			log, err := logger(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, stop := untilSignal(cmd.Context())
-			defer stop()
 			return daemon.RunParticipant(ctx, cfg, log)
-		},
-	}
-	cmd.Flags().StringVar(&config, "config", "", "configuration file (TOML)")
-	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print a documented default configuration and exit")
-	addLogFlag(cmd)
-	return cmd
+		})
 }
 
 func newCoordinatorCmd() *cobra.Command {
+	return daemonCmd("coordinator", "Run a coordinator: turn t participants' shares into signatures for clients",
+		`Coordinator serves signing to clients (client certificates only) over gRPC
+with mutual TLS, learns which participants are alive from gossip, keeps pools
+of their commitments, and runs the FROST rounds. It holds no secret.`,
+		daemon.ExampleCoordinatorConfig,
+		func(ctx context.Context, path string, log *slog.Logger) error {
+			cfg, err := daemon.LoadCoordinatorConfig(path)
+			if err != nil {
+				return err
+			}
+			return daemon.RunCoordinator(ctx, cfg, log)
+		})
+}
+
+// daemonCmd is a long-running node command: --config, --print-config,
+// --log-level, and a run until SIGINT or SIGTERM.
+func daemonCmd(name, short, long, example string, run func(context.Context, string, *slog.Logger) error) *cobra.Command {
 	var config string
 	var printConfig bool
 	cmd := &cobra.Command{
-		Use:   "coordinator --config FILE",
-		Short: "Run a coordinator: turn t participants' shares into signatures for clients",
-		Long: `Coordinator serves signing to clients (client certificates only) over gRPC
-with mutual TLS, learns which participants are alive from gossip, keeps pools
-of their commitments, and runs the FROST rounds. It holds no secret.
-
---print-config prints a documented configuration with the defaults.`,
-		Args: cobra.NoArgs,
+		Use:   name + " --config FILE",
+		Short: short,
+		Long:  long + "\n\n--print-config prints a documented configuration with the defaults.",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if printConfig {
-				fmt.Fprint(cmd.OutOrStdout(), daemon.ExampleCoordinatorConfig)
+				fmt.Fprint(cmd.OutOrStdout(), example)
 				return nil
 			}
 			if config == "" {
-				return fmt.Errorf("--config is required (frostd coordinator --print-config shows one)")
-			}
-			cfg, err := daemon.LoadCoordinatorConfig(config)
-			if err != nil {
-				return err
+				return fmt.Errorf("--config is required (frostd %s --print-config shows one)", name)
 			}
 			log, err := logger(cmd)
 			if err != nil {
@@ -105,7 +90,7 @@ of their commitments, and runs the FROST rounds. It holds no secret.
 			}
 			ctx, stop := untilSignal(cmd.Context())
 			defer stop()
-			return daemon.RunCoordinator(ctx, cfg, log)
+			return run(ctx, config, log)
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "configuration file (TOML)")
