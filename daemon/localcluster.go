@@ -30,7 +30,8 @@ type LocalClusterOptions struct {
 	BasePort int
 	// Host is the address every node binds; default 127.0.0.1.
 	Host string
-	// KeyGen makes the group key; default the dealer (dkg.DealRandom).
+	// KeyGen makes the group key; default a DKG ceremony among the n
+	// participants, run in this process (dkg.RunLocal).
 	KeyGen func(t, n uint16) (*protocol.Group, []protocol.KeyShare, error)
 }
 
@@ -72,7 +73,7 @@ func InitLocalCluster(dir string, o LocalClusterOptions) (*protocol.Group, error
 		o.Host = "127.0.0.1"
 	}
 	if o.KeyGen == nil {
-		o.KeyGen = dkg.DealRandom
+		o.KeyGen = localDKG
 	}
 	if o.BasePort <= 0 || o.BasePort+200+int(o.Participants) > 65535 {
 		return nil, fmt.Errorf("base port %d leaves no room for %d participants", o.BasePort, o.Participants)
@@ -167,6 +168,17 @@ func InitLocalCluster(dir string, o LocalClusterOptions) (*protocol.Group, error
 		clear(ks.Secret[:])
 	}
 	return g, nil
+}
+
+// localDKG runs a key generation ceremony among the n participants in
+// this process: every message goes through the same state machine that
+// participants run over the network.
+func localDKG(t, n uint16) (*protocol.Group, []protocol.KeyShare, error) {
+	out, err := dkg.RunLocal(t, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key generation: %w", err)
+	}
+	return out.Group, out.Shares, nil
 }
 
 func relFiles(dir string, f pki.Files) pki.Files {

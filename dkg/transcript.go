@@ -1,15 +1,11 @@
 package dkg
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"hash"
 
-	"filippo.io/edwards25519"
 
 	"github.com/frostd/frostd/protocol"
 )
@@ -90,36 +86,6 @@ func transcriptHash(ctx [hashSize]byte, id CeremonyID, g *protocol.Group, set [h
 	return h.sum()
 }
 
-// lMinusOne is the group order L minus one.
-var lMinusOne = func() *edwards25519.Scalar {
-	b := [32]byte{1}
-	one, err := edwards25519.NewScalar().SetCanonicalBytes(b[:])
-	if err != nil {
-		panic(err)
-	}
-	return edwards25519.NewScalar().Negate(one)
-}()
-
-// checkPoint checks what RFC 9591 section 6.5 asks of an element received
-// from a peer: a canonical encoding of a point other than the identity, in
-// the prime-order subgroup. bytemare's decoder checks only the identity; a
-// small-order component in a commitment would reach the group key. (The
-// same check as protocol's, which does not export it.)
-func checkPoint(b [pointSize]byte) error {
-	p, err := new(edwards25519.Point).SetBytes(b[:])
-	if err != nil {
-		return fmt.Errorf("is not a valid point encoding: %w", err)
-	}
-	if !bytes.Equal(p.Bytes(), b[:]) {
-		return errors.New("is not canonically encoded")
-	}
-	id := edwards25519.NewIdentityPoint()
-	if p.Equal(id) == 1 {
-		return errors.New("is the identity")
-	}
-	q := new(edwards25519.Point).ScalarMult(lMinusOne, p)
-	if q.Add(q, p).Equal(id) != 1 {
-		return errors.New("is not in the prime-order subgroup")
-	}
-	return nil
-}
+// checkPoint checks an element received from a peer as RFC 9591 section
+// 6.5 asks: canonical, not the identity, in the prime-order subgroup.
+func checkPoint(b [pointSize]byte) error { return protocol.CheckElement(b) }

@@ -192,10 +192,10 @@ func (c Commitment) Validate() error {
 	if c.Signer == 0 {
 		return fmt.Errorf("commitment %d has signer 0; members are numbered from 1", c.ID)
 	}
-	if err := checkElement(c.Hiding); err != nil {
+	if err := CheckElement(c.Hiding); err != nil {
 		return fmt.Errorf("commitment %d of participant %d: hiding point %w", c.ID, c.Signer, err)
 	}
-	if err := checkElement(c.Binding); err != nil {
+	if err := CheckElement(c.Binding); err != nil {
 		return fmt.Errorf("commitment %d of participant %d: binding point %w", c.ID, c.Signer, err)
 	}
 	return nil
@@ -211,7 +211,10 @@ var lMinusOne = func() *edwards25519.Scalar {
 	return edwards25519.NewScalar().Negate(one)
 }()
 
-func checkElement(b [32]byte) error {
+// CheckElement checks what RFC 9591 section 6.5 asks of an Ed25519
+// element received from a peer: a canonical point encoding, not the
+// identity, in the prime-order subgroup. The error says which check failed.
+func CheckElement(b [32]byte) error {
 	p, err := new(edwards25519.Point).SetBytes(b[:])
 	if err != nil {
 		return fmt.Errorf("is not a valid point encoding: %w", err)
