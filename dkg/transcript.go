@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"hash"
 
-
 	"github.com/frostd/frostd/protocol"
 )
 
