@@ -26,6 +26,8 @@ type Options struct {
 	Seed    []byte // deal this Ed25519 seed instead of a random key
 	Service coordinator.ServiceConfig
 	Policy  participant.Policy
+	// NewStore opens participant id's nonce store; default a MemoryStore.
+	NewStore func(tb testing.TB, id protocol.ParticipantID) participant.NonceStore
 }
 
 // New deals a t-of-n key and starts a cluster, all members reachable. The
@@ -47,7 +49,11 @@ func New(tb testing.TB, t, n uint16, opts Options) *Cluster {
 	}
 	c := &Cluster{Group: g, Shares: shares}
 	for _, ks := range shares {
-		p, err := participant.New(participant.Config{Group: g, KeyShare: ks, Store: participant.NewMemoryStore(), Policy: opts.Policy})
+		var store participant.NonceStore = participant.NewMemoryStore()
+		if opts.NewStore != nil {
+			store = opts.NewStore(tb, ks.ID)
+		}
+		p, err := participant.New(participant.Config{Group: g, KeyShare: ks, Store: store, Policy: opts.Policy})
 		if err != nil {
 			tb.Fatal(err)
 		}
