@@ -133,12 +133,13 @@ func localSigner(t *testing.T) *countingSigner {
 	return &countingSigner{Signer: s}
 }
 
-// clusterSigner returns the group key of an in-process 3-of-5 FROST
-// cluster, counted. No participant holds the key.
+// clusterSigner returns the group key of a `frostd dev` 3-of-5 cluster
+// (gRPC over mTLS, memberlist, bbolt, keys from a DKG), reached through
+// signer/frost, counted. No participant holds the key.
 func clusterSigner(t *testing.T) *countingSigner {
 	t.Helper()
-	c := testcluster.New(t, 3, 5, testcluster.Options{})
-	return &countingSigner{Signer: c.Service}
+	_, s := testcluster.Dev(t, 3, 5)
+	return &countingSigner{Signer: s}
 }
 
 // openssh runs an OpenSSH program with a clean environment whose

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/frostd/frostd/daemon"
+	"github.com/frostd/frostd/internal/testcluster"
 	"github.com/frostd/frostd/signer/frost"
 )
 
@@ -28,37 +28,9 @@ func TestMain(m *testing.M) {
 	)
 }
 
-func freeBase(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if base > 10000 && base+250 < 65000 {
-			ok := true
-			for _, off := range []int{0, 1, 2, 3, 100, 101, 102, 103, 200, 201, 202, 203} {
-				ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
-				if err != nil {
-					ok = false
-					break
-				}
-				ln.Close()
-			}
-			if ok {
-				return base
-			}
-		}
-	}
-	t.Fatal("no free ports")
-	return 0
-}
-
 func TestDevClusterSignsAndSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	opts := daemon.LocalClusterOptions{Threshold: 2, Participants: 3, BasePort: freeBase(t)}
+	opts := daemon.LocalClusterOptions{Threshold: 2, Participants: 3, BasePort: testcluster.FreeBasePort(t, 3)}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
