@@ -13,8 +13,8 @@ import (
 	"github.com/frostd/frostd/internal/testcluster"
 	"github.com/frostd/frostd/participant"
 	"github.com/frostd/frostd/participant/boltstore"
-	"github.com/frostd/frostd/sealed"
 	"github.com/frostd/frostd/protocol"
+	"github.com/frostd/frostd/sealed"
 )
 
 // BenchmarkSign3of5 is one 3-of-5 signature through the coordinator
