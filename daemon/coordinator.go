@@ -113,7 +113,8 @@ func StartCoordinator(cfg *CoordinatorConfig, log *slog.Logger) (*CoordinatorNod
 	if err != nil {
 		return nil, err
 	}
-	n.grpc = grpc.NewServer(grpctransport.ServerOptions(tlsConf, grpctransport.CoordinatorRecvLimit(n.svc.Config(), 0))...)
+	n.grpc = grpc.NewServer(append(grpctransport.ServerOptions(tlsConf, grpctransport.CoordinatorRecvLimit(n.svc.Config(), 0)),
+		serverCreds(tlsConf, log))...)
 	if err := grpctransport.RegisterCoordinator(n.grpc, n.svc, grpctransport.CoordinatorOptions{Group: g, Logger: log}); err != nil {
 		return nil, err
 	}

@@ -3,12 +3,15 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/frostd/frostd/daemon"
 	"github.com/frostd/frostd/internal/testcluster"
+	"github.com/frostd/frostd/pki"
 	"github.com/frostd/frostd/signer/frost"
 )
 
@@ -122,5 +126,69 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if cfg.AttemptTimeout.Duration != 2*time.Second {
 		t.Fatalf("attempt_timeout = %v, want 2s", cfg.AttemptTimeout)
+	}
+}
+
+// lockedBuffer is a log sink safe for the daemon's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestForeignCertificateRefusedAndLogged(t *testing.T) {
+	dir := t.TempDir()
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	d, _, err := daemon.StartDev(dir, daemon.LocalClusterOptions{Threshold: 2, Participants: 3, BasePort: testcluster.FreeBasePort(t, 3)}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+
+	// A client certificate from another CA.
+	other := t.TempDir()
+	if _, err := pki.InitCA(other); err != nil {
+		t.Fatal(err)
+	}
+	files, err := pki.Issue(other, "intruder", pki.RoleClient, other, pki.IssueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Dial with a TLS config that trusts the cluster's CA but presents the
+	// foreign certificate: the coordinator must refuse the handshake.
+	cert, err := tls.LoadX509KeyPair(files.Cert, files.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(daemon.ClientFiles(dir).CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := frost.New(ctx, frost.Config{Addr: d.Coordinator.Addr(), TLS: conf, Timeout: 3 * time.Second}); err == nil {
+		t.Fatal("a client of another CA got a session with the coordinator")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "TLS handshake failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused handshake was not logged; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -109,7 +109,7 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 		return nil, err
 	}
 	opts := append(grpctransport.ServerOptions(tlsConf, grpctransport.ParticipantRecvLimit(policy, g.MaxSigners)),
-		grpc.ChainUnaryInterceptor(n.observe))
+		serverCreds(tlsConf, log), grpc.ChainUnaryInterceptor(n.observe))
 	n.grpc = grpc.NewServer(opts...)
 	if err := grpctransport.RegisterParticipant(n.grpc, n.p, grpctransport.ParticipantOptions{Logger: log}); err != nil {
 		return nil, err
