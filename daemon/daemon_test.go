@@ -3,9 +3,9 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"os"
