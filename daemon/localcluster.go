@@ -33,6 +33,10 @@ type LocalClusterOptions struct {
 	// KeyGen makes the group key; default a DKG ceremony among the n
 	// participants, run in this process (dkg.RunLocal).
 	KeyGen func(t, n uint16) (*protocol.Group, []protocol.KeyShare, error)
+	// NoKey writes certificates and configs but no group key: the
+	// participants start awaiting one, and `frost-dkg run` (or deal)
+	// makes it over the network. InitLocalCluster then returns a nil group.
+	NoKey bool
 }
 
 // Local cluster layout inside its directory.
@@ -67,7 +71,8 @@ func CoordinatorAddr(dir string) (string, error) {
 // a cluster CA and certificates for the coordinator, the participants and a
 // client; a gossip key; an age identity that seals the key shares; the
 // group key and one sealed share per participant; and a config file per
-// node. It refuses a dir that already holds a cluster.
+// node. It refuses a dir that already holds a cluster. With o.NoKey it
+// writes no group key and returns a nil group.
 func InitLocalCluster(dir string, o LocalClusterOptions) (*protocol.Group, error) {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
@@ -111,12 +116,23 @@ func InitLocalCluster(dir string, o LocalClusterOptions) (*protocol.Group, error
 	}
 	key := sealed.Key{IdentityFile: ageKey}
 
-	g, shares, err := o.KeyGen(o.Threshold, o.Participants)
-	if err != nil {
-		return nil, err
-	}
-	if err := (state.Dir{Path: filepath.Join(dir, coordinatorName)}).SaveGroup(g); err != nil {
-		return nil, err
+	var g *protocol.Group
+	var shares []protocol.KeyShare
+	if o.NoKey {
+		if o.Participants < 2 || o.Threshold < 2 || o.Threshold > o.Participants {
+			return nil, fmt.Errorf("threshold %d must be between 2 and the number of participants %d", o.Threshold, o.Participants)
+		}
+		for id := uint16(1); id <= o.Participants; id++ {
+			shares = append(shares, protocol.KeyShare{ID: id}) // ids only
+		}
+	} else {
+		var err error
+		if g, shares, err = o.KeyGen(o.Threshold, o.Participants); err != nil {
+			return nil, err
+		}
+		if err := (state.Dir{Path: filepath.Join(dir, coordinatorName)}).SaveGroup(g); err != nil {
+			return nil, err
+		}
 	}
 	addr := func(port int) string { return fmt.Sprintf("%s:%d", o.Host, port) }
 	coord := CoordinatorConfig{}
@@ -147,10 +163,14 @@ func InitLocalCluster(dir string, o LocalClusterOptions) (*protocol.Group, error
 			return nil, err
 		}
 		sd := state.Dir{Path: filepath.Join(dir, name), Key: key}
-		if err := sd.SaveGroup(g); err != nil {
-			return nil, err
-		}
-		if err := sd.SaveKeyShare(ks); err != nil {
+		if g != nil {
+			if err := sd.SaveGroup(g); err != nil {
+				return nil, err
+			}
+			if err := sd.SaveKeyShare(ks); err != nil {
+				return nil, err
+			}
+		} else if err := os.MkdirAll(sd.Path, 0o700); err != nil {
 			return nil, err
 		}
 		var p ParticipantConfig

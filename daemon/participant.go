@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +19,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
+	"github.com/frostd/frostd/dkg"
+	"github.com/frostd/frostd/dkg/dkgnet"
 	"github.com/frostd/frostd/membership"
 	"github.com/frostd/frostd/participant"
 	"github.com/frostd/frostd/participant/boltstore"
@@ -31,7 +35,9 @@ import (
 type ParticipantNode struct {
 	cfg     *ParticipantConfig
 	log     *slog.Logger
-	p       *participant.Participant
+	dir     state.Dir
+	policy  participant.Policy
+	dkg     *dkgnet.Participant
 	store   *boltstore.Store
 	grpc    *grpc.Server
 	lis     net.Listener
@@ -46,11 +52,24 @@ type ParticipantNode struct {
 
 	mu     sync.Mutex
 	pushed map[string]bool // coordinator addresses pushed to since they joined
+
+	// The key: nil while the participant awaits one; replaced whole by a
+	// ceremony or a dealt share, without a restart.
+	keyMu sync.RWMutex
+	p     *participant.Participant
+	group *protocol.Group
+	share protocol.KeyShare
 }
 
 // StartParticipant starts a participant from its configuration: it loads
 // the group and the sealed key share, opens the nonce store, serves gRPC
 // over mutual TLS, joins the gossip cluster and serves metrics.
+//
+// A participant whose state directory holds no key share yet starts
+// awaiting one: it serves the Dkg service (package dkg/dkgnet), through
+// which frost-dkg runs a key generation or deals shares, and answers the
+// Participant service with UNAVAILABLE until it has a key. It starts
+// signing as soon as a ceremony succeeds, without a restart.
 func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNode, error) {
 	if log == nil {
 		log = slog.Default()
@@ -61,16 +80,27 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 		return nil, err
 	}
 	dir := state.Dir{Path: cfg.StateDir, Key: key}
-	g, err := dir.LoadGroup()
-	if err != nil {
-		return nil, err
-	}
-	ks, err := dir.LoadKeyShare(g)
-	if err != nil {
-		return nil, err
-	}
-	if ks.ID != cfg.ID {
-		return nil, fmt.Errorf("the key share in %s is participant %d's, but the config says id = %d", cfg.StateDir, ks.ID, cfg.ID)
+	var g *protocol.Group
+	var ks protocol.KeyShare
+	defer clear(ks.Secret[:])
+	_, serr := os.Stat(filepath.Join(cfg.StateDir, state.KeyShareFile))
+	switch {
+	case errors.Is(serr, fs.ErrNotExist):
+		// Awaiting a key: a group.json without a share is what a crash
+		// between the two saves of an install leaves; the next install
+		// overwrites it.
+	case serr != nil:
+		return nil, fmt.Errorf("state dir: %w", serr)
+	default:
+		if g, err = dir.LoadGroup(); err != nil {
+			return nil, err
+		}
+		if ks, err = dir.LoadKeyShare(g); err != nil {
+			return nil, err
+		}
+		if ks.ID != cfg.ID {
+			return nil, fmt.Errorf("the key share in %s is participant %d's, but the config says id = %d", cfg.StateDir, ks.ID, cfg.ID)
+		}
 	}
 	files := pki.Files(cfg.TLS)
 	id, err := files.Identity()
@@ -85,7 +115,7 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 		return nil, err
 	}
 
-	n := &ParticipantNode{cfg: cfg, log: log, files: files, pushed: map[string]bool{}}
+	n := &ParticipantNode{cfg: cfg, log: log, files: files, dir: dir, pushed: map[string]bool{}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	ok := false
 	defer func() {
@@ -97,9 +127,11 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 	if n.store, err = dir.OpenNonceStore(); err != nil {
 		return nil, err
 	}
-	policy := participant.Policy{Coordinators: cfg.Policy.Coordinators, MaxMessageSize: cfg.Policy.MaxMessageSize}
-	if n.p, err = participant.New(participant.Config{Group: g, KeyShare: ks, Store: n.store, Policy: policy}); err != nil {
-		return nil, err
+	n.policy = participant.Policy{Coordinators: cfg.Policy.Coordinators, MaxMessageSize: cfg.Policy.MaxMessageSize}
+	if g != nil {
+		if err := n.use(g, ks); err != nil {
+			return nil, err
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -108,12 +140,27 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 	if err != nil {
 		return nil, err
 	}
-	opts := append(grpctransport.ServerOptions(tlsConf, grpctransport.ParticipantRecvLimit(policy, g.MaxSigners)),
+	// The group may grow up to dkg.MaxParticipants members through a
+	// ceremony, and a ceremony's messages (reveals) can be larger than
+	// signing requests.
+	limit := max(grpctransport.ParticipantRecvLimit(n.policy, dkg.MaxParticipants), dkgRecvLimit)
+	opts := append(grpctransport.ServerOptions(tlsConf, limit),
 		serverCreds(tlsConf, log), grpc.ChainUnaryInterceptor(n.observe))
 	n.grpc = grpc.NewServer(opts...)
-	if err := grpctransport.RegisterParticipant(n.grpc, n.p, grpctransport.ParticipantOptions{Logger: log}); err != nil {
+	if err := grpctransport.RegisterParticipantFunc(n.grpc, n.participant, grpctransport.ParticipantOptions{Logger: log}); err != nil {
 		return nil, err
 	}
+	if n.dkg, err = dkgnet.NewParticipant(dkgnet.ParticipantConfig{
+		Certificate:  tlsConf.Certificates[0],
+		Roots:        tlsConf.ClientCAs,
+		Coordinators: cfg.Policy.Coordinators,
+		Key:          n.key,
+		Install:      n.install,
+		Logger:       log,
+	}); err != nil {
+		return nil, err
+	}
+	n.dkg.Register(n.grpc)
 	if n.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
@@ -141,8 +188,99 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 	n.wg.Add(1)
 	go n.gauges()
 	ok = true
-	log.Info("participant started", "id", cfg.ID, "grpc", n.lis.Addr().String(), "gossip", n.member.LocalAddr(), "group", hex.EncodeToString(g.PublicKey))
+	if g != nil {
+		log.Info("participant started", "id", cfg.ID, "grpc", n.lis.Addr().String(), "gossip", n.member.LocalAddr(), "group", hex.EncodeToString(g.PublicKey))
+	} else {
+		log.Info("participant started awaiting a key: run frost-dkg run (or deal) with a coordinator certificate", "id", cfg.ID, "grpc", n.lis.Addr().String(), "gossip", n.member.LocalAddr())
+	}
 	return n, nil
+}
+
+// dkgRecvLimit bounds a Dkg request: a batch of messages that may hold
+// reveals of every round-1 package.
+const dkgRecvLimit = 64 << 20
+
+// participant returns the signing participant, or nil while awaiting a key.
+func (n *ParticipantNode) participant() *participant.Participant {
+	n.keyMu.RLock()
+	defer n.keyMu.RUnlock()
+	return n.p
+}
+
+// HasKey reports whether the participant holds a key share.
+func (n *ParticipantNode) HasKey() bool { return n.participant() != nil }
+
+// Group returns the participant's group, or nil while it awaits a key.
+func (n *ParticipantNode) Group() *protocol.Group {
+	n.keyMu.RLock()
+	defer n.keyMu.RUnlock()
+	return n.group
+}
+
+// key gives the Dkg service the current group and share.
+func (n *ParticipantNode) key() (*protocol.Group, protocol.KeyShare, bool) {
+	n.keyMu.RLock()
+	defer n.keyMu.RUnlock()
+	return n.group, n.share, n.p != nil
+}
+
+// use makes g and ks the key the participant signs with.
+func (n *ParticipantNode) use(g *protocol.Group, ks protocol.KeyShare) error {
+	p, err := participant.New(participant.Config{Group: g, KeyShare: ks, Store: n.store, Policy: n.policy})
+	if err != nil {
+		return err
+	}
+	n.keyMu.Lock()
+	clear(n.share.Secret[:])
+	n.p, n.group, n.share = p, g, ks
+	n.keyMu.Unlock()
+	return nil
+}
+
+// install saves a key from a ceremony or a dealer, then signs with it.
+// A new key is saved group first, then the share; a refresh replaces the
+// share atomically, then the group (whose public shares changed).
+func (n *ParticipantNode) install(g *protocol.Group, ks protocol.KeyShare, replace bool) error {
+	if ks.ID != n.cfg.ID {
+		return fmt.Errorf("the new key share is participant %d's, but this is participant %d", ks.ID, n.cfg.ID)
+	}
+	if _, err := participant.New(participant.Config{Group: g, KeyShare: ks, Store: participant.NewMemoryStore(), Policy: n.policy}); err != nil {
+		return fmt.Errorf("the new key share is unusable: %w", err)
+	}
+	if replace {
+		if !n.HasKey() {
+			return errors.New("a refresh needs a key share to replace")
+		}
+		if err := n.dir.ReplaceKeyShare(ks); err != nil {
+			return fmt.Errorf("replacing the key share: %w", err)
+		}
+		if err := n.dir.SaveGroup(g); err != nil {
+			return fmt.Errorf("the refreshed key share is saved but %s is not (%w); restore it from another participant's or the coordinator's group.json after the refresh", state.GroupFile, err)
+		}
+	} else {
+		if n.HasKey() {
+			return errors.New("this participant already holds a key share")
+		}
+		if err := n.dir.SaveGroup(g); err != nil {
+			return fmt.Errorf("saving the group: %w", err)
+		}
+		if err := n.dir.SaveKeyShare(ks); err != nil {
+			return fmt.Errorf("saving the key share: %w", err)
+		}
+	}
+	if err := n.use(g, ks); err != nil {
+		return err
+	}
+	n.log.Info("signing with a new key share", "group", hex.EncodeToString(g.PublicKey), "refresh", replace)
+	// Coordinators already known get commitments now.
+	if n.member != nil {
+		for _, m := range n.member.Members() {
+			if m.Alive {
+				n.onEvent(membership.Event{Kind: membership.EventJoin, Member: m})
+			}
+		}
+	}
+	return nil
 }
 
 // Addr is the gRPC address the participant serves.
@@ -173,7 +311,7 @@ func (n *ParticipantNode) onEvent(ev membership.Event) {
 	defer n.mu.Unlock()
 	switch ev.Kind {
 	case membership.EventJoin, membership.EventUpdate:
-		if n.pushed[m.GRPCAddr] || n.ctx.Err() != nil {
+		if n.pushed[m.GRPCAddr] || n.ctx.Err() != nil || !n.HasKey() {
 			return
 		}
 		n.pushed[m.GRPCAddr] = true
@@ -209,7 +347,7 @@ func (n *ParticipantNode) push(coordName, addr string) {
 		cs = cs[:n.cfg.Pool.Push]
 	}
 	if missing := n.cfg.Pool.Push - len(cs); missing > 0 {
-		resp, err := n.p.Commit(coordName, protocol.CommitRequest{Count: missing})
+		resp, err := n.participant().Commit(coordName, protocol.CommitRequest{Count: missing})
 		if err != nil {
 			n.log.Warn("making commitments to push", "err", err)
 		} else {

@@ -129,11 +129,17 @@ sealed share per participant, and a config per node. Then start each node:
 			if err != nil {
 				return err
 			}
+			if g == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "no group key yet: start the participants, then run frost-dkg run --threshold %d --participants ... --tls-dir %s --tls-name coordinator --group-out %s\n",
+					o.Threshold, filepath.Join(dir, "certs"), filepath.Join(dir, "coordinator", "group.json"))
+				return nil
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s\n", id52.Encode(g.PublicKey))
 			return nil
 		},
 	}
 	initCmd.Flags().StringVar(&dir, "dir", "frostd-cluster", "directory to write")
+	initCmd.Flags().BoolVar(&o.NoKey, "no-key", false, "write certificates and configs but no group key: participants start awaiting one from frost-dkg")
 	clusterFlags(initCmd, &o)
 	cmd.AddCommand(initCmd)
 	return cmd

@@ -35,37 +35,54 @@ func RegisterParticipant(srv *grpc.Server, p *participant.Participant, opts Part
 	if srv == nil || p == nil {
 		return errors.New("grpctransport: RegisterParticipant needs a server and a participant")
 	}
+	return RegisterParticipantFunc(srv, func() *participant.Participant { return p }, opts)
+}
+
+// RegisterParticipantFunc is RegisterParticipant for a participant whose
+// key can change while it serves: every call asks current for the
+// participant to answer it. While current returns nil (a participant
+// still awaiting its key share) calls get UNAVAILABLE.
+func RegisterParticipantFunc(srv *grpc.Server, current func() *participant.Participant, opts ParticipantOptions) error {
+	if srv == nil || current == nil {
+		return errors.New("grpctransport: RegisterParticipantFunc needs a server and a function")
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	frostdv1.RegisterParticipantServer(srv, &participantServer{p: p, log: log.With("participant", p.ID())})
+	frostdv1.RegisterParticipantServer(srv, &participantServer{current: current, log: log})
 	return nil
 }
 
 type participantServer struct {
 	frostdv1.UnimplementedParticipantServer
-	p   *participant.Participant
-	log *slog.Logger
+	current func() *participant.Participant
+	log     *slog.Logger
 }
 
-// coordinator returns the name of the calling coordinator, or the status
-// error to answer a caller that is not one.
-func (s *participantServer) coordinator(ctx context.Context, method string) (string, error) {
+// coordinator returns the participant to answer with and the name of the
+// calling coordinator, or the status error to answer a caller that is not
+// one, or any caller while the participant awaits its key.
+func (s *participantServer) coordinator(ctx context.Context, method string) (*participant.Participant, string, error) {
 	id, err := callerIdentity(ctx, s.log, method)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if id.Role != pki.RoleCoordinator {
 		s.log.Warn("refused a caller that is not a coordinator", "method", method, "peer", id.String())
-		return "", refusalStatus(protocol.Refuse(protocol.CodePolicy,
+		return nil, "", refusalStatus(protocol.Refuse(protocol.CodePolicy,
 			"%s may not call %s: participants answer coordinators only (use a coordinator certificate)", id, method))
 	}
-	return id.Name, nil
+	p := s.current()
+	if p == nil {
+		return nil, "", refusalStatus(protocol.Refuse(protocol.CodeUnavailable,
+			"this participant holds no key share yet: it awaits a key generation or a dealt share (frost-dkg run or frost-dkg deal)"))
+	}
+	return p, id.Name, nil
 }
 
 func (s *participantServer) Commit(ctx context.Context, req *frostdv1.CommitRequest) (*frostdv1.CommitResponse, error) {
-	peer, err := s.coordinator(ctx, "Participant.Commit")
+	p, peer, err := s.coordinator(ctx, "Participant.Commit")
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +90,7 @@ func (s *participantServer) Commit(ctx context.Context, req *frostdv1.CommitRequ
 	if err != nil {
 		return nil, refusalStatus(err)
 	}
-	resp, err := s.p.Commit(peer, r)
+	resp, err := p.Commit(peer, r)
 	if err != nil {
 		s.log.Info("refused a commit request", "coordinator", peer, "err", err)
 		return nil, refusalStatus(err)
@@ -82,7 +99,7 @@ func (s *participantServer) Commit(ctx context.Context, req *frostdv1.CommitRequ
 }
 
 func (s *participantServer) Sign(ctx context.Context, req *frostdv1.SignRequest) (*frostdv1.SignResponse, error) {
-	peer, err := s.coordinator(ctx, "Participant.Sign")
+	p, peer, err := s.coordinator(ctx, "Participant.Sign")
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +112,7 @@ func (s *participantServer) Sign(ctx context.Context, req *frostdv1.SignRequest)
 	if err := ctx.Err(); err != nil {
 		return nil, status.FromContextError(err).Err()
 	}
-	resp, err := s.p.Sign(peer, r)
+	resp, err := p.Sign(peer, r)
 	if err != nil {
 		s.log.Info("refused a sign request", "coordinator", peer, "err", err)
 		return nil, refusalStatus(err)

@@ -102,6 +102,58 @@ func (RefusalCode) EnumDescriptor() ([]byte, []int) {
 	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{0}
 }
 
+// DkgKind says what a ceremony makes.
+type DkgKind int32
+
+const (
+	DkgKind_DKG_KIND_UNSPECIFIED DkgKind = 0
+	// A new group key that no machine ever holds.
+	DkgKind_DKG_KIND_KEYGEN DkgKind = 1
+	// New shares of the current group key; all n members take part.
+	DkgKind_DKG_KIND_REFRESH DkgKind = 2
+)
+
+// Enum value maps for DkgKind.
+var (
+	DkgKind_name = map[int32]string{
+		0: "DKG_KIND_UNSPECIFIED",
+		1: "DKG_KIND_KEYGEN",
+		2: "DKG_KIND_REFRESH",
+	}
+	DkgKind_value = map[string]int32{
+		"DKG_KIND_UNSPECIFIED": 0,
+		"DKG_KIND_KEYGEN":      1,
+		"DKG_KIND_REFRESH":     2,
+	}
+)
+
+func (x DkgKind) Enum() *DkgKind {
+	p := new(DkgKind)
+	*p = x
+	return p
+}
+
+func (x DkgKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DkgKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_frostd_v1_frostd_proto_enumTypes[1].Descriptor()
+}
+
+func (DkgKind) Type() protoreflect.EnumType {
+	return &file_frostd_v1_frostd_proto_enumTypes[1]
+}
+
+func (x DkgKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DkgKind.Descriptor instead.
+func (DkgKind) EnumDescriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{1}
+}
+
 // Commitment is a participant's public commitment to one nonce pair: the
 // hiding and binding nonce commitments of RFC 9591 section 5.1.
 type Commitment struct {
@@ -863,6 +915,428 @@ func (*PushCommitmentsResponse) Descriptor() ([]byte, []int) {
 	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{14}
 }
 
+type DkgRosterRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkgRosterRequest) Reset() {
+	*x = DkgRosterRequest{}
+	mi := &file_frostd_v1_frostd_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkgRosterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkgRosterRequest) ProtoMessage() {}
+
+func (x *DkgRosterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_frostd_v1_frostd_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkgRosterRequest.ProtoReflect.Descriptor instead.
+func (*DkgRosterRequest) Descriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{15}
+}
+
+type DkgRosterResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant's id, 1 to 65535, as its certificate says.
+	ParticipantId uint32 `protobuf:"varint,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	// Its TLS certificate, DER.
+	Certificate []byte `protobuf:"bytes,2,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	// Its current group; absent while it awaits a key.
+	Group         *GroupInfoResponse `protobuf:"bytes,3,opt,name=group,proto3" json:"group,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkgRosterResponse) Reset() {
+	*x = DkgRosterResponse{}
+	mi := &file_frostd_v1_frostd_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkgRosterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkgRosterResponse) ProtoMessage() {}
+
+func (x *DkgRosterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_frostd_v1_frostd_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkgRosterResponse.ProtoReflect.Descriptor instead.
+func (*DkgRosterResponse) Descriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DkgRosterResponse) GetParticipantId() uint32 {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return 0
+}
+
+func (x *DkgRosterResponse) GetCertificate() []byte {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+func (x *DkgRosterResponse) GetGroup() *GroupInfoResponse {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+type DkgBeginRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 16 random bytes, new for every ceremony.
+	Ceremony []byte  `protobuf:"bytes,1,opt,name=ceremony,proto3" json:"ceremony,omitempty"`
+	Kind     DkgKind `protobuf:"varint,2,opt,name=kind,proto3,enum=frostd.v1.DkgKind" json:"kind,omitempty"`
+	// Signers needed; for a refresh 0 or the group's.
+	Threshold uint32 `protobuf:"varint,3,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// The n participants' TLS certificates, DER, participant i's at index i-1.
+	Roster        [][]byte `protobuf:"bytes,4,rep,name=roster,proto3" json:"roster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkgBeginRequest) Reset() {
+	*x = DkgBeginRequest{}
+	mi := &file_frostd_v1_frostd_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkgBeginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkgBeginRequest) ProtoMessage() {}
+
+func (x *DkgBeginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_frostd_v1_frostd_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkgBeginRequest.ProtoReflect.Descriptor instead.
+func (*DkgBeginRequest) Descriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DkgBeginRequest) GetCeremony() []byte {
+	if x != nil {
+		return x.Ceremony
+	}
+	return nil
+}
+
+func (x *DkgBeginRequest) GetKind() DkgKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DkgKind_DKG_KIND_UNSPECIFIED
+}
+
+func (x *DkgBeginRequest) GetThreshold() uint32 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *DkgBeginRequest) GetRoster() [][]byte {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+type DkgStepRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ceremony Begin started, 16 bytes.
+	Ceremony []byte `protobuf:"bytes,1,opt,name=ceremony,proto3" json:"ceremony,omitempty"`
+	// Messages for this participant, each a dkg.Message in its binary encoding.
+	Messages      [][]byte `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkgStepRequest) Reset() {
+	*x = DkgStepRequest{}
+	mi := &file_frostd_v1_frostd_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkgStepRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkgStepRequest) ProtoMessage() {}
+
+func (x *DkgStepRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_frostd_v1_frostd_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkgStepRequest.ProtoReflect.Descriptor instead.
+func (*DkgStepRequest) Descriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *DkgStepRequest) GetCeremony() []byte {
+	if x != nil {
+		return x.Ceremony
+	}
+	return nil
+}
+
+func (x *DkgStepRequest) GetMessages() [][]byte {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+type DkgStepResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Messages to relay, each a dkg.Message in its binary encoding: to
+	// every other participant when its recipient is 0, else to the one named.
+	Messages [][]byte `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	// The ceremony ended here, in success (error empty) or failure.
+	Done bool `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
+	// Why it failed.
+	Error string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	// Participants the failure blames.
+	Culprits []uint32 `protobuf:"varint,4,rep,packed,name=culprits,proto3" json:"culprits,omitempty"`
+	// Participants whose messages this one still waits for.
+	Waiting []uint32 `protobuf:"varint,5,rep,packed,name=waiting,proto3" json:"waiting,omitempty"`
+	// On success: the group, the transcript hash every participant
+	// confirmed (32 bytes), and this participant's public key share.
+	Group         *GroupInfoResponse `protobuf:"bytes,6,opt,name=group,proto3" json:"group,omitempty"`
+	Transcript    []byte             `protobuf:"bytes,7,opt,name=transcript,proto3" json:"transcript,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkgStepResponse) Reset() {
+	*x = DkgStepResponse{}
+	mi := &file_frostd_v1_frostd_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkgStepResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkgStepResponse) ProtoMessage() {}
+
+func (x *DkgStepResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_frostd_v1_frostd_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkgStepResponse.ProtoReflect.Descriptor instead.
+func (*DkgStepResponse) Descriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *DkgStepResponse) GetMessages() [][]byte {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *DkgStepResponse) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *DkgStepResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *DkgStepResponse) GetCulprits() []uint32 {
+	if x != nil {
+		return x.Culprits
+	}
+	return nil
+}
+
+func (x *DkgStepResponse) GetWaiting() []uint32 {
+	if x != nil {
+		return x.Waiting
+	}
+	return nil
+}
+
+func (x *DkgStepResponse) GetGroup() *GroupInfoResponse {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *DkgStepResponse) GetTranscript() []byte {
+	if x != nil {
+		return x.Transcript
+	}
+	return nil
+}
+
+type DkgInstallShareRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Group *GroupInfoResponse     `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The participant's id, which must be the one its certificate names.
+	Id uint32 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	// The secret share, a 32-byte scalar.
+	Secret        []byte `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkgInstallShareRequest) Reset() {
+	*x = DkgInstallShareRequest{}
+	mi := &file_frostd_v1_frostd_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkgInstallShareRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkgInstallShareRequest) ProtoMessage() {}
+
+func (x *DkgInstallShareRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_frostd_v1_frostd_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkgInstallShareRequest.ProtoReflect.Descriptor instead.
+func (*DkgInstallShareRequest) Descriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DkgInstallShareRequest) GetGroup() *GroupInfoResponse {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *DkgInstallShareRequest) GetId() uint32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *DkgInstallShareRequest) GetSecret() []byte {
+	if x != nil {
+		return x.Secret
+	}
+	return nil
+}
+
+type DkgInstallShareResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DkgInstallShareResponse) Reset() {
+	*x = DkgInstallShareResponse{}
+	mi := &file_frostd_v1_frostd_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DkgInstallShareResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DkgInstallShareResponse) ProtoMessage() {}
+
+func (x *DkgInstallShareResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_frostd_v1_frostd_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DkgInstallShareResponse.ProtoReflect.Descriptor instead.
+func (*DkgInstallShareResponse) Descriptor() ([]byte, []int) {
+	return file_frostd_v1_frostd_proto_rawDescGZIP(), []int{21}
+}
+
 var File_frostd_v1_frostd_proto protoreflect.FileDescriptor
 
 const file_frostd_v1_frostd_proto_rawDesc = "" +
@@ -911,7 +1385,35 @@ const file_frostd_v1_frostd_proto_rawDesc = "" +
 	"\amembers\x18\x04 \x03(\v2\x11.frostd.v1.MemberR\amembers\"Q\n" +
 	"\x16PushCommitmentsRequest\x127\n" +
 	"\vcommitments\x18\x01 \x03(\v2\x15.frostd.v1.CommitmentR\vcommitments\"\x19\n" +
-	"\x17PushCommitmentsResponse*\xe1\x01\n" +
+	"\x17PushCommitmentsResponse\"\x12\n" +
+	"\x10DkgRosterRequest\"\x90\x01\n" +
+	"\x11DkgRosterResponse\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\rR\rparticipantId\x12 \n" +
+	"\vcertificate\x18\x02 \x01(\fR\vcertificate\x122\n" +
+	"\x05group\x18\x03 \x01(\v2\x1c.frostd.v1.GroupInfoResponseR\x05group\"\x8b\x01\n" +
+	"\x0fDkgBeginRequest\x12\x1a\n" +
+	"\bceremony\x18\x01 \x01(\fR\bceremony\x12&\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x12.frostd.v1.DkgKindR\x04kind\x12\x1c\n" +
+	"\tthreshold\x18\x03 \x01(\rR\tthreshold\x12\x16\n" +
+	"\x06roster\x18\x04 \x03(\fR\x06roster\"H\n" +
+	"\x0eDkgStepRequest\x12\x1a\n" +
+	"\bceremony\x18\x01 \x01(\fR\bceremony\x12\x1a\n" +
+	"\bmessages\x18\x02 \x03(\fR\bmessages\"\xe1\x01\n" +
+	"\x0fDkgStepResponse\x12\x1a\n" +
+	"\bmessages\x18\x01 \x03(\fR\bmessages\x12\x12\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1a\n" +
+	"\bculprits\x18\x04 \x03(\rR\bculprits\x12\x18\n" +
+	"\awaiting\x18\x05 \x03(\rR\awaiting\x122\n" +
+	"\x05group\x18\x06 \x01(\v2\x1c.frostd.v1.GroupInfoResponseR\x05group\x12\x1e\n" +
+	"\n" +
+	"transcript\x18\a \x01(\fR\n" +
+	"transcript\"t\n" +
+	"\x16DkgInstallShareRequest\x122\n" +
+	"\x05group\x18\x01 \x01(\v2\x1c.frostd.v1.GroupInfoResponseR\x05group\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\rR\x02id\x12\x16\n" +
+	"\x06secret\x18\x03 \x01(\fR\x06secret\"\x19\n" +
+	"\x17DkgInstallShareResponse*\xe1\x01\n" +
 	"\vRefusalCode\x12\x19\n" +
 	"\x15REFUSAL_CODE_INTERNAL\x10\x00\x12\x1a\n" +
 	"\x16REFUSAL_CODE_MALFORMED\x10\x01\x12#\n" +
@@ -919,14 +1421,23 @@ const file_frostd_v1_frostd_proto_rawDesc = "" +
 	"\x18REFUSAL_CODE_NONCE_SPENT\x10\x03\x12!\n" +
 	"\x1dREFUSAL_CODE_SESSION_REPLAYED\x10\x04\x12\x17\n" +
 	"\x13REFUSAL_CODE_POLICY\x10\x05\x12\x1c\n" +
-	"\x18REFUSAL_CODE_UNAVAILABLE\x10\x062\x85\x01\n" +
+	"\x18REFUSAL_CODE_UNAVAILABLE\x10\x06*N\n" +
+	"\aDkgKind\x12\x18\n" +
+	"\x14DKG_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fDKG_KIND_KEYGEN\x10\x01\x12\x14\n" +
+	"\x10DKG_KIND_REFRESH\x10\x022\x85\x01\n" +
 	"\vParticipant\x12=\n" +
 	"\x06Commit\x12\x18.frostd.v1.CommitRequest\x1a\x19.frostd.v1.CommitResponse\x127\n" +
 	"\x04Sign\x12\x16.frostd.v1.SignRequest\x1a\x17.frostd.v1.SignResponse2\xf4\x01\n" +
 	"\vCoordinator\x12C\n" +
 	"\x04Sign\x12\x1c.frostd.v1.ClientSignRequest\x1a\x1d.frostd.v1.ClientSignResponse\x12F\n" +
 	"\tGroupInfo\x12\x1b.frostd.v1.GroupInfoRequest\x1a\x1c.frostd.v1.GroupInfoResponse\x12X\n" +
-	"\x0fPushCommitments\x12!.frostd.v1.PushCommitmentsRequest\x1a\".frostd.v1.PushCommitmentsResponseB3Z1github.com/frostd/frostd/proto/frostd/v1;frostdv1b\x06proto3"
+	"\x0fPushCommitments\x12!.frostd.v1.PushCommitmentsRequest\x1a\".frostd.v1.PushCommitmentsResponse2\xa1\x02\n" +
+	"\x03Dkg\x12C\n" +
+	"\x06Roster\x12\x1b.frostd.v1.DkgRosterRequest\x1a\x1c.frostd.v1.DkgRosterResponse\x12?\n" +
+	"\x05Begin\x12\x1a.frostd.v1.DkgBeginRequest\x1a\x1a.frostd.v1.DkgStepResponse\x12=\n" +
+	"\x04Step\x12\x19.frostd.v1.DkgStepRequest\x1a\x1a.frostd.v1.DkgStepResponse\x12U\n" +
+	"\fInstallShare\x12!.frostd.v1.DkgInstallShareRequest\x1a\".frostd.v1.DkgInstallShareResponseB3Z1github.com/frostd/frostd/proto/frostd/v1;frostdv1b\x06proto3"
 
 var (
 	file_frostd_v1_frostd_proto_rawDescOnce sync.Once
@@ -940,49 +1451,69 @@ func file_frostd_v1_frostd_proto_rawDescGZIP() []byte {
 	return file_frostd_v1_frostd_proto_rawDescData
 }
 
-var file_frostd_v1_frostd_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_frostd_v1_frostd_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_frostd_v1_frostd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_frostd_v1_frostd_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_frostd_v1_frostd_proto_goTypes = []any{
 	(RefusalCode)(0),                // 0: frostd.v1.RefusalCode
-	(*Commitment)(nil),              // 1: frostd.v1.Commitment
-	(*SignatureShare)(nil),          // 2: frostd.v1.SignatureShare
-	(*CommitRequest)(nil),           // 3: frostd.v1.CommitRequest
-	(*CommitResponse)(nil),          // 4: frostd.v1.CommitResponse
-	(*SignItem)(nil),                // 5: frostd.v1.SignItem
-	(*SignRequest)(nil),             // 6: frostd.v1.SignRequest
-	(*SignResponse)(nil),            // 7: frostd.v1.SignResponse
-	(*Refusal)(nil),                 // 8: frostd.v1.Refusal
-	(*ClientSignRequest)(nil),       // 9: frostd.v1.ClientSignRequest
-	(*ClientSignResponse)(nil),      // 10: frostd.v1.ClientSignResponse
-	(*GroupInfoRequest)(nil),        // 11: frostd.v1.GroupInfoRequest
-	(*Member)(nil),                  // 12: frostd.v1.Member
-	(*GroupInfoResponse)(nil),       // 13: frostd.v1.GroupInfoResponse
-	(*PushCommitmentsRequest)(nil),  // 14: frostd.v1.PushCommitmentsRequest
-	(*PushCommitmentsResponse)(nil), // 15: frostd.v1.PushCommitmentsResponse
+	(DkgKind)(0),                    // 1: frostd.v1.DkgKind
+	(*Commitment)(nil),              // 2: frostd.v1.Commitment
+	(*SignatureShare)(nil),          // 3: frostd.v1.SignatureShare
+	(*CommitRequest)(nil),           // 4: frostd.v1.CommitRequest
+	(*CommitResponse)(nil),          // 5: frostd.v1.CommitResponse
+	(*SignItem)(nil),                // 6: frostd.v1.SignItem
+	(*SignRequest)(nil),             // 7: frostd.v1.SignRequest
+	(*SignResponse)(nil),            // 8: frostd.v1.SignResponse
+	(*Refusal)(nil),                 // 9: frostd.v1.Refusal
+	(*ClientSignRequest)(nil),       // 10: frostd.v1.ClientSignRequest
+	(*ClientSignResponse)(nil),      // 11: frostd.v1.ClientSignResponse
+	(*GroupInfoRequest)(nil),        // 12: frostd.v1.GroupInfoRequest
+	(*Member)(nil),                  // 13: frostd.v1.Member
+	(*GroupInfoResponse)(nil),       // 14: frostd.v1.GroupInfoResponse
+	(*PushCommitmentsRequest)(nil),  // 15: frostd.v1.PushCommitmentsRequest
+	(*PushCommitmentsResponse)(nil), // 16: frostd.v1.PushCommitmentsResponse
+	(*DkgRosterRequest)(nil),        // 17: frostd.v1.DkgRosterRequest
+	(*DkgRosterResponse)(nil),       // 18: frostd.v1.DkgRosterResponse
+	(*DkgBeginRequest)(nil),         // 19: frostd.v1.DkgBeginRequest
+	(*DkgStepRequest)(nil),          // 20: frostd.v1.DkgStepRequest
+	(*DkgStepResponse)(nil),         // 21: frostd.v1.DkgStepResponse
+	(*DkgInstallShareRequest)(nil),  // 22: frostd.v1.DkgInstallShareRequest
+	(*DkgInstallShareResponse)(nil), // 23: frostd.v1.DkgInstallShareResponse
 }
 var file_frostd_v1_frostd_proto_depIdxs = []int32{
-	1,  // 0: frostd.v1.CommitResponse.commitments:type_name -> frostd.v1.Commitment
-	1,  // 1: frostd.v1.SignItem.commitments:type_name -> frostd.v1.Commitment
-	5,  // 2: frostd.v1.SignRequest.items:type_name -> frostd.v1.SignItem
-	2,  // 3: frostd.v1.SignResponse.shares:type_name -> frostd.v1.SignatureShare
+	2,  // 0: frostd.v1.CommitResponse.commitments:type_name -> frostd.v1.Commitment
+	2,  // 1: frostd.v1.SignItem.commitments:type_name -> frostd.v1.Commitment
+	6,  // 2: frostd.v1.SignRequest.items:type_name -> frostd.v1.SignItem
+	3,  // 3: frostd.v1.SignResponse.shares:type_name -> frostd.v1.SignatureShare
 	0,  // 4: frostd.v1.Refusal.code:type_name -> frostd.v1.RefusalCode
-	12, // 5: frostd.v1.GroupInfoResponse.members:type_name -> frostd.v1.Member
-	1,  // 6: frostd.v1.PushCommitmentsRequest.commitments:type_name -> frostd.v1.Commitment
-	3,  // 7: frostd.v1.Participant.Commit:input_type -> frostd.v1.CommitRequest
-	6,  // 8: frostd.v1.Participant.Sign:input_type -> frostd.v1.SignRequest
-	9,  // 9: frostd.v1.Coordinator.Sign:input_type -> frostd.v1.ClientSignRequest
-	11, // 10: frostd.v1.Coordinator.GroupInfo:input_type -> frostd.v1.GroupInfoRequest
-	14, // 11: frostd.v1.Coordinator.PushCommitments:input_type -> frostd.v1.PushCommitmentsRequest
-	4,  // 12: frostd.v1.Participant.Commit:output_type -> frostd.v1.CommitResponse
-	7,  // 13: frostd.v1.Participant.Sign:output_type -> frostd.v1.SignResponse
-	10, // 14: frostd.v1.Coordinator.Sign:output_type -> frostd.v1.ClientSignResponse
-	13, // 15: frostd.v1.Coordinator.GroupInfo:output_type -> frostd.v1.GroupInfoResponse
-	15, // 16: frostd.v1.Coordinator.PushCommitments:output_type -> frostd.v1.PushCommitmentsResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	13, // 5: frostd.v1.GroupInfoResponse.members:type_name -> frostd.v1.Member
+	2,  // 6: frostd.v1.PushCommitmentsRequest.commitments:type_name -> frostd.v1.Commitment
+	14, // 7: frostd.v1.DkgRosterResponse.group:type_name -> frostd.v1.GroupInfoResponse
+	1,  // 8: frostd.v1.DkgBeginRequest.kind:type_name -> frostd.v1.DkgKind
+	14, // 9: frostd.v1.DkgStepResponse.group:type_name -> frostd.v1.GroupInfoResponse
+	14, // 10: frostd.v1.DkgInstallShareRequest.group:type_name -> frostd.v1.GroupInfoResponse
+	4,  // 11: frostd.v1.Participant.Commit:input_type -> frostd.v1.CommitRequest
+	7,  // 12: frostd.v1.Participant.Sign:input_type -> frostd.v1.SignRequest
+	10, // 13: frostd.v1.Coordinator.Sign:input_type -> frostd.v1.ClientSignRequest
+	12, // 14: frostd.v1.Coordinator.GroupInfo:input_type -> frostd.v1.GroupInfoRequest
+	15, // 15: frostd.v1.Coordinator.PushCommitments:input_type -> frostd.v1.PushCommitmentsRequest
+	17, // 16: frostd.v1.Dkg.Roster:input_type -> frostd.v1.DkgRosterRequest
+	19, // 17: frostd.v1.Dkg.Begin:input_type -> frostd.v1.DkgBeginRequest
+	20, // 18: frostd.v1.Dkg.Step:input_type -> frostd.v1.DkgStepRequest
+	22, // 19: frostd.v1.Dkg.InstallShare:input_type -> frostd.v1.DkgInstallShareRequest
+	5,  // 20: frostd.v1.Participant.Commit:output_type -> frostd.v1.CommitResponse
+	8,  // 21: frostd.v1.Participant.Sign:output_type -> frostd.v1.SignResponse
+	11, // 22: frostd.v1.Coordinator.Sign:output_type -> frostd.v1.ClientSignResponse
+	14, // 23: frostd.v1.Coordinator.GroupInfo:output_type -> frostd.v1.GroupInfoResponse
+	16, // 24: frostd.v1.Coordinator.PushCommitments:output_type -> frostd.v1.PushCommitmentsResponse
+	18, // 25: frostd.v1.Dkg.Roster:output_type -> frostd.v1.DkgRosterResponse
+	21, // 26: frostd.v1.Dkg.Begin:output_type -> frostd.v1.DkgStepResponse
+	21, // 27: frostd.v1.Dkg.Step:output_type -> frostd.v1.DkgStepResponse
+	23, // 28: frostd.v1.Dkg.InstallShare:output_type -> frostd.v1.DkgInstallShareResponse
+	20, // [20:29] is the sub-list for method output_type
+	11, // [11:20] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_frostd_v1_frostd_proto_init() }
@@ -995,10 +1526,10 @@ func file_frostd_v1_frostd_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_frostd_v1_frostd_proto_rawDesc), len(file_frostd_v1_frostd_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   15,
+			NumEnums:      2,
+			NumMessages:   22,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   3,
 		},
 		GoTypes:           file_frostd_v1_frostd_proto_goTypes,
 		DependencyIndexes: file_frostd_v1_frostd_proto_depIdxs,

@@ -391,3 +391,257 @@ var Coordinator_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "frostd/v1/frostd.proto",
 }
+
+const (
+	Dkg_Roster_FullMethodName       = "/frostd.v1.Dkg/Roster"
+	Dkg_Begin_FullMethodName        = "/frostd.v1.Dkg/Begin"
+	Dkg_Step_FullMethodName         = "/frostd.v1.Dkg/Step"
+	Dkg_InstallShare_FullMethodName = "/frostd.v1.Dkg/InstallShare"
+)
+
+// DkgClient is the client API for Dkg service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Dkg is served by each participant, and called by coordinator
+// certificates only: the operator's frost-dkg, relaying a key generation
+// or refresh ceremony (package dkg) between participants, or installing
+// dealt shares. The relay carries the dkg package's signed messages and
+// cannot read the round-2 shares, which are HPKE-encrypted from
+// participant to participant. A participant's DKG identity key is its TLS
+// certificate's Ed25519 key, so the ceremony is bound to the mTLS
+// identities of the roster.
+type DkgClient interface {
+	// Roster returns this participant's id and certificate, and its group
+	// if it already holds a key share.
+	Roster(ctx context.Context, in *DkgRosterRequest, opts ...grpc.CallOption) (*DkgRosterResponse, error)
+	// Begin starts a ceremony and returns this participant's first
+	// messages. Every participant checks each roster certificate against
+	// the cluster CA, and that entry i is participant i's.
+	Begin(ctx context.Context, in *DkgBeginRequest, opts ...grpc.CallOption) (*DkgStepResponse, error)
+	// Step hands the participant the messages addressed to it and returns
+	// the messages it sends in turn, and how its ceremony stands. When
+	// done without error, the key share is saved before the answer leaves.
+	Step(ctx context.Context, in *DkgStepRequest, opts ...grpc.CallOption) (*DkgStepResponse, error)
+	// InstallShare gives a participant with no key share yet a share dealt
+	// by a trusted dealer (frost-dkg deal, to migrate an existing key).
+	InstallShare(ctx context.Context, in *DkgInstallShareRequest, opts ...grpc.CallOption) (*DkgInstallShareResponse, error)
+}
+
+type dkgClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewDkgClient(cc grpc.ClientConnInterface) DkgClient {
+	return &dkgClient{cc}
+}
+
+func (c *dkgClient) Roster(ctx context.Context, in *DkgRosterRequest, opts ...grpc.CallOption) (*DkgRosterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DkgRosterResponse)
+	err := c.cc.Invoke(ctx, Dkg_Roster_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dkgClient) Begin(ctx context.Context, in *DkgBeginRequest, opts ...grpc.CallOption) (*DkgStepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DkgStepResponse)
+	err := c.cc.Invoke(ctx, Dkg_Begin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dkgClient) Step(ctx context.Context, in *DkgStepRequest, opts ...grpc.CallOption) (*DkgStepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DkgStepResponse)
+	err := c.cc.Invoke(ctx, Dkg_Step_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dkgClient) InstallShare(ctx context.Context, in *DkgInstallShareRequest, opts ...grpc.CallOption) (*DkgInstallShareResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DkgInstallShareResponse)
+	err := c.cc.Invoke(ctx, Dkg_InstallShare_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DkgServer is the server API for Dkg service.
+// All implementations must embed UnimplementedDkgServer
+// for forward compatibility.
+//
+// Dkg is served by each participant, and called by coordinator
+// certificates only: the operator's frost-dkg, relaying a key generation
+// or refresh ceremony (package dkg) between participants, or installing
+// dealt shares. The relay carries the dkg package's signed messages and
+// cannot read the round-2 shares, which are HPKE-encrypted from
+// participant to participant. A participant's DKG identity key is its TLS
+// certificate's Ed25519 key, so the ceremony is bound to the mTLS
+// identities of the roster.
+type DkgServer interface {
+	// Roster returns this participant's id and certificate, and its group
+	// if it already holds a key share.
+	Roster(context.Context, *DkgRosterRequest) (*DkgRosterResponse, error)
+	// Begin starts a ceremony and returns this participant's first
+	// messages. Every participant checks each roster certificate against
+	// the cluster CA, and that entry i is participant i's.
+	Begin(context.Context, *DkgBeginRequest) (*DkgStepResponse, error)
+	// Step hands the participant the messages addressed to it and returns
+	// the messages it sends in turn, and how its ceremony stands. When
+	// done without error, the key share is saved before the answer leaves.
+	Step(context.Context, *DkgStepRequest) (*DkgStepResponse, error)
+	// InstallShare gives a participant with no key share yet a share dealt
+	// by a trusted dealer (frost-dkg deal, to migrate an existing key).
+	InstallShare(context.Context, *DkgInstallShareRequest) (*DkgInstallShareResponse, error)
+	mustEmbedUnimplementedDkgServer()
+}
+
+// UnimplementedDkgServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedDkgServer struct{}
+
+func (UnimplementedDkgServer) Roster(context.Context, *DkgRosterRequest) (*DkgRosterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Roster not implemented")
+}
+func (UnimplementedDkgServer) Begin(context.Context, *DkgBeginRequest) (*DkgStepResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Begin not implemented")
+}
+func (UnimplementedDkgServer) Step(context.Context, *DkgStepRequest) (*DkgStepResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Step not implemented")
+}
+func (UnimplementedDkgServer) InstallShare(context.Context, *DkgInstallShareRequest) (*DkgInstallShareResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method InstallShare not implemented")
+}
+func (UnimplementedDkgServer) mustEmbedUnimplementedDkgServer() {}
+func (UnimplementedDkgServer) testEmbeddedByValue()             {}
+
+// UnsafeDkgServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to DkgServer will
+// result in compilation errors.
+type UnsafeDkgServer interface {
+	mustEmbedUnimplementedDkgServer()
+}
+
+func RegisterDkgServer(s grpc.ServiceRegistrar, srv DkgServer) {
+	// If the following call panics, it indicates UnimplementedDkgServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Dkg_ServiceDesc, srv)
+}
+
+func _Dkg_Roster_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DkgRosterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DkgServer).Roster(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Dkg_Roster_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DkgServer).Roster(ctx, req.(*DkgRosterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Dkg_Begin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DkgBeginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DkgServer).Begin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Dkg_Begin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DkgServer).Begin(ctx, req.(*DkgBeginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Dkg_Step_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DkgStepRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DkgServer).Step(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Dkg_Step_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DkgServer).Step(ctx, req.(*DkgStepRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Dkg_InstallShare_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DkgInstallShareRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DkgServer).InstallShare(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Dkg_InstallShare_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DkgServer).InstallShare(ctx, req.(*DkgInstallShareRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Dkg_ServiceDesc is the grpc.ServiceDesc for Dkg service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Dkg_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "frostd.v1.Dkg",
+	HandlerType: (*DkgServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Roster",
+			Handler:    _Dkg_Roster_Handler,
+		},
+		{
+			MethodName: "Begin",
+			Handler:    _Dkg_Begin_Handler,
+		},
+		{
+			MethodName: "Step",
+			Handler:    _Dkg_Step_Handler,
+		},
+		{
+			MethodName: "InstallShare",
+			Handler:    _Dkg_InstallShare_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "frostd/v1/frostd.proto",
+}

@@ -1,0 +1,204 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/frostd/frostd/daemon"
+	"github.com/frostd/frostd/id52"
+	"github.com/frostd/frostd/signer/frost"
+)
+
+// TestDKGProcesses is the network key generation end to end: frostd and
+// frost-dkg binaries, five participants as OS processes started with no
+// key, a 3-of-5 key generation run by frost-dkg as a process, then a
+// coordinator process with the group it wrote, and 100 signatures that
+// crypto/ed25519 verifies.
+func TestDKGProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two binaries and starts six processes")
+	}
+	start := time.Now()
+	bins := t.TempDir()
+	frostd, frostDKG := filepath.Join(bins, "frostd"), filepath.Join(bins, "frost-dkg")
+	for _, b := range [][2]string{{frostd, "../frostd"}, {frostDKG, "."}} {
+		if out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", b[1], err, out)
+		}
+	}
+	dir := t.TempDir()
+	base := freePortRange(t, 210)
+	out := run(t, frostd, "cluster", "init", "--no-key", "--dir", dir, "--threshold", "3", "--participants", "5", "--base-port", fmt.Sprint(base))
+	if !strings.Contains(out, "no group key yet") {
+		t.Fatalf("cluster init --no-key said: %s", out)
+	}
+
+	var procs []*exec.Cmd
+	t.Cleanup(func() {
+		for _, p := range procs {
+			p.Process.Signal(syscall.SIGTERM)
+			p.Wait()
+		}
+		if t.Failed() {
+			for _, f := range []string{"participant-1", "coordinator"} {
+				b, _ := os.ReadFile(filepath.Join(dir, f+".log"))
+				t.Logf("--- %s.log ---\n%s", f, b)
+			}
+		}
+	})
+	startNode := func(name, role, config string) {
+		logf, err := os.Create(filepath.Join(dir, name+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer logf.Close()
+		cmd := exec.Command(frostd, role, "--config", config)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, cmd)
+	}
+	var addrs []string
+	for id := uint16(1); id <= 5; id++ {
+		startNode(fmt.Sprintf("participant-%d", id), "participant", daemon.ParticipantConfigPath(dir, id))
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", base+int(id)))
+	}
+
+	groupOut := filepath.Join(dir, "coordinator", "group.json")
+	dkgCmd := exec.Command(frostDKG, "run", "--threshold", "3", "--participants", strings.Join(addrs, ","),
+		"--tls-dir", filepath.Join(dir, "certs"), "--tls-name", "coordinator", "--group-out", groupOut, "--timeout", "20s")
+	dkgOut, err := dkgCmd.CombinedOutput()
+	for _, line := range strings.Split(strings.TrimSpace(string(dkgOut)), "\n") {
+		t.Logf("frost-dkg: %s", line)
+	}
+	if err != nil {
+		t.Fatalf("frost-dkg run: %v", err)
+	}
+	var groupID string
+	for _, line := range strings.Split(string(dkgOut), "\n") {
+		if v, ok := strings.CutPrefix(line, "group ID52: "); ok {
+			groupID = strings.TrimSpace(v)
+		}
+	}
+	pub, err := id52.Decode(groupID)
+	if err != nil {
+		t.Fatalf("frost-dkg printed no group ID52: %v", err)
+	}
+	if strings.Count(string(dkgOut), "done") != 5 {
+		t.Fatalf("frost-dkg did not report 5 participants done")
+	}
+
+	startNode("coordinator", "coordinator", daemon.CoordinatorConfigPath(dir))
+	waitMetric(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", base+200), "frostd_live_members", 5)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := frost.New(ctx, frost.Config{Addr: fmt.Sprintf("127.0.0.1:%d", base), Files: daemon.ClientFiles(dir), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.PublicKey().Equal(pub) {
+		t.Fatalf("the coordinator signs for %s, frost-dkg made %s", id52.Encode(s.PublicKey()), groupID)
+	}
+	for i := range 100 {
+		msg := fmt.Appendf(nil, "message %d", i)
+		sig, err := s.Sign(ctx, msg)
+		if err != nil {
+			t.Fatalf("signature %d: %v", i, err)
+		}
+		if !ed25519.Verify(pub, msg, sig) {
+			t.Fatalf("signature %d does not verify under %s", i, groupID)
+		}
+	}
+	t.Logf("100 signatures verify under %s (%.1fs in all)", groupID, time.Since(start).Seconds())
+}
+
+func run(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func waitMetric(t *testing.T, url, name string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		v, err := scrape(url, name)
+		if err == nil && v >= want {
+			return
+		}
+		last = fmt.Sprintf("%v %v", v, err)
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not reach %v within 20s (last: %s)", name, want, last)
+}
+
+func scrape(url, name string) (float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 1<<20))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			var f float64
+			_, err := fmt.Sscan(v, &f)
+			return f, err
+		}
+	}
+	return 0, fmt.Errorf("%s not in %s", name, url)
+}
+
+// freePortRange finds base such that base..base+n are free TCP and UDP ports now.
+func freePortRange(t *testing.T, n int) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if base+n > 65000 || base < 10000 {
+			continue
+		}
+		free := true
+		for p := base; p <= base+n && free; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				continue
+			}
+			ln.Close()
+			if pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+				pc.Close()
+			} else {
+				free = false
+			}
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free port range")
+	return 0
+}
