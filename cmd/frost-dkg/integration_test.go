@@ -1,13 +1,9 @@
 package main_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +14,8 @@ import (
 
 	"github.com/frostd/frostd/daemon"
 	"github.com/frostd/frostd/id52"
+	"github.com/frostd/frostd/internal/proctest"
+	"github.com/frostd/frostd/internal/testcluster"
 	"github.com/frostd/frostd/signer/frost"
 )
 
@@ -31,16 +29,10 @@ func TestDKGProcesses(t *testing.T) {
 		t.Skip("builds two binaries and starts six processes")
 	}
 	start := time.Now()
-	bins := t.TempDir()
-	frostd, frostDKG := filepath.Join(bins, "frostd"), filepath.Join(bins, "frost-dkg")
-	for _, b := range [][2]string{{frostd, "../frostd"}, {frostDKG, "."}} {
-		if out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", b[1], err, out)
-		}
-	}
+	frostd, frostDKG := proctest.Build(t, "../frostd", "frostd"), proctest.Build(t, ".", "frost-dkg")
 	dir := t.TempDir()
-	base := freePortRange(t, 210)
-	out := run(t, frostd, "cluster", "init", "--no-key", "--dir", dir, "--threshold", "3", "--participants", "5", "--base-port", fmt.Sprint(base))
+	base := testcluster.FreeBasePort(t, 5)
+	out := proctest.Run(t, frostd, "cluster", "init", "--no-key", "--dir", dir, "--threshold", "3", "--participants", "5", "--base-port", fmt.Sprint(base))
 	if !strings.Contains(out, "no group key yet") {
 		t.Fatalf("cluster init --no-key said: %s", out)
 	}
@@ -102,7 +94,7 @@ func TestDKGProcesses(t *testing.T) {
 	}
 
 	startNode("coordinator", "coordinator", daemon.CoordinatorConfigPath(dir))
-	waitMetric(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", base+200), "frostd_live_members", 5)
+	proctest.WaitMetric(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", base+200), "frostd_live_members", 5, 20*time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -125,80 +117,4 @@ func TestDKGProcesses(t *testing.T) {
 		}
 	}
 	t.Logf("100 signatures verify under %s (%.1fs in all)", groupID, time.Since(start).Seconds())
-}
-
-func run(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func waitMetric(t *testing.T, url, name string, want float64) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
-		v, err := scrape(url, name)
-		if err == nil && v >= want {
-			return
-		}
-		last = fmt.Sprintf("%v %v", v, err)
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s did not reach %v within 20s (last: %s)", name, want, last)
-}
-
-func scrape(url, name string) (float64, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 1<<20))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			var f float64
-			_, err := fmt.Sscan(v, &f)
-			return f, err
-		}
-	}
-	return 0, fmt.Errorf("%s not in %s", name, url)
-}
-
-// freePortRange finds base such that base..base+n are free TCP and UDP ports now.
-func freePortRange(t *testing.T, n int) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if base+n > 65000 || base < 10000 {
-			continue
-		}
-		free := true
-		for p := base; p <= base+n && free; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				free = false
-				continue
-			}
-			ln.Close()
-			if pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-				pc.Close()
-			} else {
-				free = false
-			}
-		}
-		if free {
-			return base
-		}
-	}
-	t.Fatal("no free port range")
-	return 0
 }

@@ -1,14 +1,10 @@
 package main_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +16,8 @@ import (
 	"time"
 
 	"github.com/frostd/frostd/daemon"
+	"github.com/frostd/frostd/internal/proctest"
+	"github.com/frostd/frostd/internal/testcluster"
 	"github.com/frostd/frostd/signer"
 	"github.com/frostd/frostd/signer/frost"
 )
@@ -32,14 +30,10 @@ func TestClusterProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts six processes")
 	}
-	bin := filepath.Join(t.TempDir(), "frostd")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := proctest.Build(t, ".", "frostd")
 	dir := t.TempDir()
-	base := freePortRange(t, 210)
-	run(t, bin, "cluster", "init", "--dir", dir, "--threshold", "3", "--participants", "5", "--base-port", fmt.Sprint(base))
+	base := testcluster.FreeBasePort(t, 5)
+	proctest.Run(t, bin, "cluster", "init", "--dir", dir, "--threshold", "3", "--participants", "5", "--base-port", fmt.Sprint(base))
 
 	c := &cluster{t: t, bin: bin, dir: dir, procs: map[string]*exec.Cmd{}}
 	t.Cleanup(c.stopAll)
@@ -218,79 +212,7 @@ func (c *cluster) signLoad(ctx context.Context, clients []*frost.Signer, pub ed2
 
 func (c *cluster) waitMetric(url, name string, want float64) {
 	c.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
-		if v, err := scrape(url, name); err == nil && v >= want {
-			return
-		} else {
-			last = fmt.Sprintf("%v %v", v, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	c.t.Fatalf("%s did not reach %v within 60s (last: %s)", name, want, last)
-}
-
-func scrape(url, name string) (float64, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 1<<20))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, name+" ") {
-			var v float64
-			_, err := fmt.Sscan(strings.TrimPrefix(line, name+" "), &v)
-			return v, err
-		}
-	}
-	return 0, fmt.Errorf("%s not in %s", name, url)
-}
-
-func run(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("frostd %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// freePortRange finds base such that base..base+n are free TCP ports now.
-func freePortRange(t *testing.T, n int) int {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if base+n > 65000 || base < 10000 {
-			continue
-		}
-		free := true
-		for p := base; p <= base+n && free; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				free = false
-				continue
-			}
-			ln.Close()
-			if pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-				pc.Close()
-			} else {
-				free = false
-			}
-		}
-		if free {
-			return base
-		}
-	}
-	t.Fatal("no free port range")
-	return 0
+	proctest.WaitMetric(c.t, url, name, want, 60*time.Second)
 }
 
 func tail(s string, n int) string {
