@@ -26,22 +26,7 @@ import (
 
 // DKGMain runs frost-dkg with args and returns the process exit code.
 func DKGMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := NewDKGRoot()
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.Execute()
-	var exit ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &exit):
-		return exit.Code
-	default:
-		fmt.Fprintf(stderr, "frost-dkg: %v\n", err)
-		return 1
-	}
+	return execute(NewDKGRoot(), "frost-dkg", args, stdin, stdout, stderr)
 }
 
 // NewDKGRoot returns the frost-dkg command tree.

@@ -18,7 +18,12 @@ func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code)
 
 // Main runs frostd with args and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := NewRoot()
+	return execute(NewRoot(), "frostd", args, stdin, stdout, stderr)
+}
+
+// execute runs a command tree and turns its error into an exit code and
+// one line on stderr.
+func execute(root *cobra.Command, name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -31,7 +36,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.As(err, &exit):
 		return exit.Code
 	default:
-		fmt.Fprintf(stderr, "frostd: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 }
