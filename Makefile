@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: dev demo test deps vet fmt-check unit bench fuzz proto
+.PHONY: dev demo test deps vet fmt-check proto-check unit bench fuzz proto
 
 ## dev: the embedded default: a 3-of-5 cluster in this process, state under ./frostd-data
 dev:
@@ -16,8 +16,12 @@ demo:
 proto:
 	./scripts/gen-proto.sh
 
+## proto-check: the committed protobuf code is what the .proto file generates
+proto-check: proto
+	@git diff --exit-code -- proto/ || (echo "proto/ is stale: run make proto and commit the result"; exit 1)
+
 ## test: install what the tests start (ssh-agent, sshd, SoftHSM2), then vet and run every test with -race
-test: deps vet fmt-check unit
+test: deps vet fmt-check proto-check unit
 
 deps:
 	./scripts/install-test-deps.sh
