@@ -119,7 +119,7 @@ func StartCoordinator(cfg *CoordinatorConfig, log *slog.Logger) (*CoordinatorNod
 		return nil, err
 	}
 	if n.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return nil, fmt.Errorf("listen on %s (is another frostd using it? change listen, or --base-port for dev): %w", cfg.Listen, err)
 	}
 	n.wg.Add(1)
 	go func() {

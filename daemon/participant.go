@@ -162,7 +162,7 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 	}
 	n.dkg.Register(n.grpc)
 	if n.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return nil, fmt.Errorf("listen on %s (is another frostd using it? change listen, or --base-port for dev): %w", cfg.Listen, err)
 	}
 	n.wg.Add(1)
 	go func() {
@@ -495,7 +495,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, wg *s
 	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("metrics listen on %s (is another frostd using it? change metrics, or --base-port for dev): %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttpHandler(reg))
