@@ -238,6 +238,28 @@ func New(cfg Config) (*Coordinator, error) {
 // Group returns the group this coordinator signs for.
 func (c *Coordinator) Group() *protocol.Group { return c.group }
 
+// SetGroup installs new public key shares after a share refresh. The group
+// key, threshold and members must be the same: a refresh changes only the
+// shares. Stale public shares would make the coordinator blame honest
+// participants whenever it checks shares one by one, so cheater marks are
+// cleared too. Pooled commitments stay valid: nonces do not depend on the
+// key share.
+func (c *Coordinator) SetGroup(g *protocol.Group) error {
+	conf, err := g.Frost()
+	if err != nil {
+		return fmt.Errorf("coordinator: new group: %w", err)
+	}
+	old := c.group
+	if !old.PublicKey.Equal(g.PublicKey) || old.Threshold != g.Threshold || !slices.Equal(old.IDs(), g.IDs()) {
+		return fmt.Errorf("coordinator: the new group has another key, threshold or members; only a refresh of the same group can be installed (start a new coordinator for a new group)")
+	}
+	c.group, c.conf = g, conf
+	for _, m := range c.members {
+		m.cheater = false
+	}
+	return nil
+}
+
 // Config returns the configuration in force, defaults filled in.
 func (c *Coordinator) Config() Config { return c.cfg }
 

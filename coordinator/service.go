@@ -54,6 +54,7 @@ type Service struct {
 	log *slog.Logger
 
 	slots chan struct{} // one per request in flight
+	pub   ed25519.PublicKey
 
 	mu      sync.Mutex
 	sm      *Coordinator
@@ -89,14 +90,14 @@ func NewService(cfg ServiceConfig, tr Transport) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{cfg: cfg, tr: tr, log: log, sm: sm, slots: make(chan struct{}, cfg.MaxInFlight), waiters: make(map[RequestID]chan Result), ctx: ctx, cancel: cancel}
+	s := &Service{cfg: cfg, tr: tr, log: log, sm: sm, slots: make(chan struct{}, cfg.MaxInFlight), pub: sm.Group().PublicKey, waiters: make(map[RequestID]chan Result), ctx: ctx, cancel: cancel}
 	s.wg.Add(1)
 	go s.ticker()
 	return s, nil
 }
 
-// PublicKey returns the group's public key.
-func (s *Service) PublicKey() ed25519.PublicKey { return s.sm.Group().PublicKey }
+// PublicKey returns the group's public key. It never changes.
+func (s *Service) PublicKey() ed25519.PublicKey { return s.pub }
 
 // Sign signs one message with the group key.
 func (s *Service) Sign(ctx context.Context, message []byte) ([]byte, error) {
@@ -168,7 +169,7 @@ func (s *Service) SetReachable(id protocol.ParticipantID, reachable bool) {
 
 // MarkAllReachable marks every member reachable, for static clusters.
 func (s *Service) MarkAllReachable() {
-	for _, id := range s.sm.Group().IDs() {
+	for _, id := range s.Group().IDs() {
 		s.SetReachable(id, true)
 	}
 }
@@ -283,4 +284,16 @@ func (s *Service) ticker() {
 func (s *Service) Config() Config { return s.cfg.Config }
 
 // Group returns the group the Service signs for.
-func (s *Service) Group() *protocol.Group { return s.sm.Group() }
+func (s *Service) Group() *protocol.Group {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sm.Group()
+}
+
+// SetGroup installs the new public key shares of a refreshed group; see
+// Coordinator.SetGroup.
+func (s *Service) SetGroup(g *protocol.Group) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sm.SetGroup(g)
+}

@@ -9,6 +9,7 @@ import (
 	"filippo.io/edwards25519"
 
 	"github.com/frostd/frostd/coordinator"
+	"github.com/frostd/frostd/dkg"
 	"github.com/frostd/frostd/participant"
 	"github.com/frostd/frostd/protocol"
 )
@@ -163,5 +164,35 @@ func TestAddCommitmentsSkipsDuplicates(t *testing.T) {
 	other.Signer = 2
 	if err := c.AddCommitments(1, []protocol.Commitment{other}); err == nil {
 		t.Fatal("a commitment of another participant was pooled")
+	}
+}
+
+func TestSetGroupAcceptsOnlyARefresh(t *testing.T) {
+	g, shares, err := dkg.DealRandom(2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := coordinator.New(coordinator.Config{Group: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := dkg.RefreshLocal(g, shares)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetGroup(out.Group); err != nil {
+		t.Fatalf("a refreshed group was refused: %v", err)
+	}
+	if !c.Group().Equal(out.Group) {
+		t.Fatal("SetGroup did not install the new public shares")
+	}
+	other, _, _ := dkg.DealRandom(2, 3)
+	if err := c.SetGroup(other); err == nil {
+		t.Fatal("a group with another key was installed")
+	}
+	wider, _, _ := dkg.DealRandom(3, 3)
+	wider.PublicKey = g.PublicKey
+	if err := c.SetGroup(wider); err == nil {
+		t.Fatal("a group with another threshold was installed")
 	}
 }

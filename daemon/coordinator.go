@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -141,8 +143,9 @@ func StartCoordinator(cfg *CoordinatorConfig, log *slog.Logger) (*CoordinatorNod
 		return nil, fmt.Errorf("starting gossip: %w", err)
 	}
 	keepJoined(n.ctx, n.member, cfg.Gossip.Join, log, &n.wg)
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.gauges()
+	go n.watchGroup()
 	ok = true
 	log.Info("coordinator started", "grpc", n.lis.Addr().String(), "gossip", n.member.LocalAddr(),
 		"group", id52.Encode(g.PublicKey), "threshold", g.Threshold, "participants", g.MaxSigners)
@@ -172,6 +175,42 @@ func (n *CoordinatorNode) gauges() {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// watchGroup installs a refreshed group.json (frost-dkg refresh
+// --group-out writes it) without a restart: stale public shares would make
+// the coordinator blame honest participants when it checks shares.
+func (n *CoordinatorNode) watchGroup() {
+	defer n.wg.Done()
+	dir := state.Dir{Path: n.cfg.StateDir}
+	path := filepath.Join(n.cfg.StateDir, state.GroupFile)
+	last, _ := os.Stat(path)
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		fi, err := os.Stat(path)
+		if err != nil || (last != nil && fi.ModTime().Equal(last.ModTime()) && fi.Size() == last.Size()) {
+			continue
+		}
+		last = fi
+		g, err := dir.LoadGroup()
+		if err == nil && g.Equal(n.svc.Group()) {
+			continue
+		}
+		if err == nil {
+			err = n.svc.SetGroup(g)
+		}
+		if err != nil {
+			n.log.Error("group.json changed but cannot be installed; still signing with the old public shares", "err", err)
+			continue
+		}
+		n.log.Info("installed refreshed public key shares", "group", id52.Encode(g.PublicKey))
 	}
 }
 

@@ -220,8 +220,9 @@ func newDKGRefreshCmd() *cobra.Command {
 		Long: `Refresh replaces every participant's key share with a new share of the same
 key (a proactive refresh): the group key and its ID52 stay, every share and
 public key share changes, and old shares no longer combine with new ones. All
-n participants must take part. Afterwards restart the coordinator with the
-new group (--group-out): its public key shares changed.`,
+n participants must take part. Write the new group over the coordinator's
+group.json with --group-out: a running coordinator installs the new public
+key shares within seconds, without a restart.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.config()
@@ -238,7 +239,7 @@ new group (--group-out): its public key shares changed.`,
 			}
 			fmt.Fprintf(out, "group key unchanged: %s\n", id52.Encode(res.Group.PublicKey))
 			fmt.Fprintf(out, "transcript: %s\n", hex.EncodeToString(res.Transcript))
-			fmt.Fprintln(out, "every key share was replaced; restart the coordinator with the new group.json (its public key shares changed)")
+			fmt.Fprintln(out, "every key share was replaced; the coordinator needs the new group.json (--group-out over its state_dir's copy; it reloads it by itself)")
 			return writeGroup(out, f.groupOut, res.Group)
 		},
 	}

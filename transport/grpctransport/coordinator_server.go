@@ -66,7 +66,7 @@ func RegisterCoordinator(srv *grpc.Server, svc *coordinator.Service, opts Coordi
 		log = slog.Default()
 	}
 	frostdv1.RegisterCoordinatorServer(srv, &coordinatorServer{
-		svc: svc, group: opts.Group, info: groupToProto(opts.Group), maxPush: opts.MaxPush, log: log,
+		svc: svc, group: opts.Group, maxPush: opts.MaxPush, log: log,
 	})
 	return nil
 }
@@ -75,7 +75,6 @@ type coordinatorServer struct {
 	frostdv1.UnimplementedCoordinatorServer
 	svc     *coordinator.Service
 	group   *protocol.Group
-	info    *frostdv1.GroupInfoResponse
 	maxPush int
 	log     *slog.Logger
 }
@@ -105,7 +104,9 @@ func (s *coordinatorServer) GroupInfo(ctx context.Context, _ *frostdv1.GroupInfo
 	if _, err := callerIdentity(ctx, s.log, "Coordinator.GroupInfo"); err != nil {
 		return nil, err
 	}
-	return s.info, nil
+	// The service's group, not the one registered: a share refresh
+	// installs new public shares (coordinator.Service.SetGroup).
+	return groupToProto(s.svc.Group()), nil
 }
 
 func (s *coordinatorServer) PushCommitments(ctx context.Context, req *frostdv1.PushCommitmentsRequest) (*frostdv1.PushCommitmentsResponse, error) {
