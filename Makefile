@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: dev demo test deps vet fmt-check proto-check unit bench fuzz proto
+.PHONY: dev demo test deps vet fmt-check proto-check unit bench sim fuzz proto
 
 ## dev: the embedded default: a 3-of-5 cluster in this process, state under ./frostd-data
 dev:
@@ -37,7 +37,12 @@ unit:
 
 ## bench: the benchmarks quoted in docs/performance.md, side by side in one run
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./coordinator/ ./participant/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./coordinator/ ./participant/... ./dkg/
+
+## sim: the protocol core with thousands of simulated participants (SIM_N=2000)
+SIM_N ?= 2000
+sim:
+	$(GO) test ./simulations -run TestScale -v -args -sim.n=$(SIM_N)
 
 ## fuzz: run every fuzz target briefly (FUZZTIME=30s by default)
 FUZZTIME ?= 30s
