@@ -6,6 +6,7 @@
 package daemon
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/frostd/frostd/participant"
 	"github.com/frostd/frostd/sealed"
 )
 
@@ -53,6 +55,7 @@ type ParticipantConfig struct {
 	Policy   struct {
 		Coordinators   []string `toml:"coordinators"`
 		MaxMessageSize int      `toml:"max_message_size"`
+		AllowPrefixes  []string `toml:"allow_prefixes"`
 	} `toml:"policy"`
 	Pool struct {
 		Push int `toml:"push"` // unspent commitments pushed to a coordinator on (re)connect
@@ -117,6 +120,8 @@ identity_file = "age.key"   # or passphrase_file = "...", or passphrase_env = "V
 [policy]
 coordinators = []           # coordinator certificate names allowed to ask; [] = any coordinator certificate
 max_message_size = 1048576
+allow_prefixes = []         # sign only messages starting with one of these (e.g. ["3:seqi"] for pkarr
+                            # packets only); [] signs any message a coordinator asks for
 
 [pool]
 push = 64                   # unspent commitments pushed to a coordinator when it appears
@@ -238,6 +243,26 @@ func resolve(base, p string) string {
 		return p
 	}
 	return filepath.Join(base, p)
+}
+
+// ParticipantPolicy is the participant policy the configuration asks for.
+func (c *ParticipantConfig) ParticipantPolicy() participant.Policy {
+	p := participant.Policy{Coordinators: c.Policy.Coordinators, MaxMessageSize: c.Policy.MaxMessageSize}
+	if len(c.Policy.AllowPrefixes) > 0 {
+		prefixes := make([][]byte, len(c.Policy.AllowPrefixes))
+		for i, s := range c.Policy.AllowPrefixes {
+			prefixes[i] = []byte(s)
+		}
+		p.Allow = func(_ string, msg []byte) error {
+			for _, pre := range prefixes {
+				if bytes.HasPrefix(msg, pre) {
+					return nil
+				}
+			}
+			return fmt.Errorf("the message starts with none of the allowed prefixes %q ([policy] allow_prefixes)", c.Policy.AllowPrefixes)
+		}
+	}
+	return p
 }
 
 // SealKey returns how to seal secrets at rest, as configured.

@@ -192,3 +192,31 @@ func TestForeignCertificateRefusedAndLogged(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestAllowPrefixesPolicy(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "p.toml")
+	body := "name = \"p\"\nid = 1\n[policy]\nallow_prefixes = [\"3:seqi\", \"frostd:\"]\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := daemon.LoadParticipantConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := cfg.ParticipantPolicy()
+	if pol.Allow == nil {
+		t.Fatal("allow_prefixes set no predicate")
+	}
+	for msg, ok := range map[string]bool{"3:seqi1700e1:v3:abc": true, "frostd:token": true, "anything else": false, "": false} {
+		if err := pol.Allow("coordinator", []byte(msg)); (err == nil) != ok {
+			t.Errorf("Allow(%q) = %v, want allowed=%v", msg, err, ok)
+		}
+	}
+	// Without the setting, any message is allowed.
+	if err := os.WriteFile(p, []byte("name = \"p\"\nid = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = daemon.LoadParticipantConfig(p); err != nil || cfg.ParticipantPolicy().Allow != nil {
+		t.Fatalf("default policy has a predicate (%v)", err)
+	}
+}

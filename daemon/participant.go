@@ -127,7 +127,7 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 	if n.store, err = dir.OpenNonceStore(); err != nil {
 		return nil, err
 	}
-	n.policy = participant.Policy{Coordinators: cfg.Policy.Coordinators, MaxMessageSize: cfg.Policy.MaxMessageSize}
+	n.policy = cfg.ParticipantPolicy()
 	if g != nil {
 		if err := n.use(g, ks); err != nil {
 			return nil, err
