@@ -60,6 +60,9 @@ type ParticipantConfig struct {
 	Pool struct {
 		Push int `toml:"push"` // unspent commitments pushed to a coordinator on (re)connect
 	} `toml:"pool"`
+	Store struct {
+		KeepTombstones int `toml:"keep_tombstones"`
+	} `toml:"store"`
 }
 
 // CoordinatorConfig is a coordinator's configuration file.
@@ -125,6 +128,10 @@ allow_prefixes = []         # sign only messages starting with one of these (e.g
 
 [pool]
 push = 64                   # unspent commitments pushed to a coordinator when it appears
+
+[store]
+keep_tombstones = 0         # remember the last N spent nonces for precise replay errors (about 130 bytes
+                            # each); 0 keeps all. Forgotten nonces stay unusable: they are refused as unknown.
 `
 
 // ExampleCoordinatorConfig is a documented coordinator configuration with

@@ -124,7 +124,7 @@ func StartParticipant(cfg *ParticipantConfig, log *slog.Logger) (*ParticipantNod
 		}
 	}()
 
-	if n.store, err = dir.OpenNonceStore(); err != nil {
+	if n.store, err = dir.OpenNonceStore(boltstore.KeepTombstones(cfg.Store.KeepTombstones)); err != nil {
 		return nil, err
 	}
 	n.policy = cfg.ParticipantPolicy()

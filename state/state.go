@@ -109,11 +109,11 @@ func (d Dir) LoadKeyShare(g *protocol.Group) (protocol.KeyShare, error) {
 }
 
 // OpenNonceStore opens the participant's durable nonce store.
-func (d Dir) OpenNonceStore() (*boltstore.Store, error) {
+func (d Dir) OpenNonceStore(opts ...boltstore.Option) (*boltstore.Store, error) {
 	if err := os.MkdirAll(d.Path, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
-	return boltstore.Open(d.file(NoncesFile), d.Key)
+	return boltstore.Open(d.file(NoncesFile), d.Key, opts...)
 }
 
 func writeAtomic(path string, b []byte, mode os.FileMode) error {

@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -151,7 +152,7 @@ func (s *Store) Spend(spends []participant.Spend) ([]participant.Nonce, error) {
 				return err
 			}
 		}
-		return nil
+		return s.recordOrder(tx, spends)
 	})
 	if err != nil {
 		wipe(out)
@@ -254,4 +255,50 @@ func (s *Store) crashAt(p crashPoint) bool {
 	}
 	s.abandon()
 	return true
+}
+
+// recordOrder notes the spends in order and, with KeepTombstones, forgets
+// the oldest tombstones and sessions beyond the bound, in the same
+// transaction.
+func (s *Store) recordOrder(tx *bbolt.Tx, spends []participant.Spend) error {
+	order, err := tx.CreateBucketIfNotExists(bucketOrder)
+	if err != nil {
+		return err
+	}
+	meta := tx.Bucket(bucketMeta)
+	var count uint64
+	if v := meta.Get(keyTombstones); len(v) == 8 {
+		count = binary.BigEndian.Uint64(v)
+	}
+	for _, sp := range spends {
+		seq, err := order.NextSequence()
+		if err != nil {
+			return err
+		}
+		v := binary.BigEndian.AppendUint64(nil, sp.CommitmentID)
+		v = append(v, sp.Session[:]...)
+		if err := order.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+			return err
+		}
+		count++
+	}
+	if s.keep > 0 {
+		spent, sessions := tx.Bucket(bucketSpent), tx.Bucket(bucketSessions)
+		c := order.Cursor()
+		for k, v := c.First(); k != nil && count > uint64(s.keep); k, v = c.First() {
+			if len(v) == 8+len(protocol.SessionID{}) {
+				if err := spent.Delete(v[:8]); err != nil {
+					return err
+				}
+				if err := sessions.Delete(v[8:]); err != nil {
+					return err
+				}
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			count--
+		}
+	}
+	return meta.Put(keyTombstones, binary.BigEndian.AppendUint64(nil, count))
 }

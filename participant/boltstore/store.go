@@ -55,8 +55,10 @@
 // with them again. A participant that loses its store starts a new, empty
 // one; the nonces it had are merely wasted.
 //
-// Tombstones and sessions are kept forever (about 130 bytes per signature),
-// because forgetting one would let a replay through. Overwriting a slot on
+// Tombstones and sessions are kept forever (about 130 bytes per signature)
+// unless KeepTombstones bounds them. Forgetting one does not let a replay
+// sign: the nonce's secret is already erased and its index entry deleted, so
+// the replay is refused as unknown instead of as spent. Overwriting a slot on
 // flash storage may leave the old ciphertext in a remapped block; reading it
 // also needs the data key, and so the passphrase or identity.
 package boltstore
@@ -91,16 +93,28 @@ const DefaultLockTimeout = time.Second
 type Option func(*options)
 
 type options struct {
-	lockTimeout time.Duration
-	bolt        func(*bbolt.Options)        // tests only: bbolt limits
-	wrapSlots   func(slotFile) slotFile     // tests only: fault injection
-	crash       func(point crashPoint) bool // tests only: simulated crashes
+	lockTimeout    time.Duration
+	keepTombstones int
+	bolt           func(*bbolt.Options)        // tests only: bbolt limits
+	wrapSlots      func(slotFile) slotFile     // tests only: fault injection
+	crash          func(point crashPoint) bool // tests only: simulated crashes
 }
 
 // LockTimeout sets how long Open waits for the store's lock when another
 // process holds it. Zero or less means not at all.
 func LockTimeout(d time.Duration) Option {
 	return func(o *options) { o.lockTimeout = d }
+}
+
+// KeepTombstones bounds the tombstones (and recorded sessions) kept to the
+// n most recent spends; zero, the default, keeps them all. Nonce safety does
+// not rest on tombstones: a spent nonce's secret is erased and its index
+// entry deleted, so a forgotten commitment is refused as unknown (and a new
+// nonce that drew the same id must still match the replayed points). What
+// a tombstone adds is a precise "already spent in session X" and the
+// detection of a replayed session with a fresh commitment.
+func KeepTombstones(n int) Option {
+	return func(o *options) { o.keepTombstones = n }
 }
 
 // Store is a participant.NonceStore in a bbolt database and a slots file.
@@ -120,6 +134,7 @@ type Store struct {
 	closed  bool
 	crash   func(crashPoint) bool
 	commits int // update transactions committed, for tests
+	keep    int // tombstones kept; 0 keeps all
 }
 
 var _ participant.NonceStore = (*Store)(nil)
@@ -131,6 +146,8 @@ var (
 	bucketUnspent  = []byte("unspent")
 	bucketSpent    = []byte("spent")
 	bucketSessions = []byte("sessions")
+	bucketOrder    = []byte("spend order") // sequence -> commitment id ‖ session id
+	keyTombstones  = []byte("tombstones")  // count of entries in bucketOrder
 	keyVersion     = []byte("version")
 	keyDataKey     = []byte("data key")
 )
@@ -161,7 +178,7 @@ func Open(path string, k sealed.Key, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: opening %s: %w", path, err)
 	}
-	s := &Store{path: path, db: db, crash: o.crash}
+	s := &Store{path: path, db: db, crash: o.crash, keep: o.keepTombstones}
 	if err := s.open(k, o, created); err != nil {
 		s.abandon()
 		return nil, err
