@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -288,9 +289,12 @@ func (c *ParticipantConfig) SealKey() (sealed.Key, error) {
 	case s.IdentityFile != "":
 		return sealed.Key{IdentityFile: s.IdentityFile}, nil
 	case s.PassphraseFile != "":
-		b, err := os.ReadFile(s.PassphraseFile)
+		b, err := readSmallFile(s.PassphraseFile, 4096)
 		if err != nil {
 			return sealed.Key{}, fmt.Errorf("[secrets] passphrase_file: %w", err)
+		}
+		if len(trimNewline(b)) == 0 {
+			return sealed.Key{}, fmt.Errorf("[secrets] passphrase_file %s is empty", s.PassphraseFile)
 		}
 		return sealed.Key{Passphrase: string(trimNewline(b))}, nil
 	case s.PassphraseEnv != "":
@@ -302,6 +306,27 @@ func (c *ParticipantConfig) SealKey() (sealed.Key, error) {
 	default:
 		return sealed.Key{InsecurePlaintext: true}, nil
 	}
+}
+
+// readSmallFile reads a regular file of at most limit bytes: a path to a
+// device or a pipe (a typo, or a fuzzer's idea) must fail, not hang.
+func readSmallFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes; a passphrase file holds at most %d", path, fi.Size(), limit)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 func trimNewline(b []byte) []byte {

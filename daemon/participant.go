@@ -428,7 +428,7 @@ func stopGracefully(s *grpc.Server, timeout time.Duration) {
 }
 
 func readGossipKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, 256)
 	if err != nil {
 		return nil, fmt.Errorf("[gossip] key_file: %w", err)
 	}
