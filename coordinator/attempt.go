@@ -207,9 +207,8 @@ func (c *Coordinator) endAttempt(att *attempt) {
 	for _, id := range att.quorum {
 		c.members[id].inflight--
 	}
-	for id, tag := range att.waiting {
+	for _, tag := range att.waiting {
 		delete(c.tags, tag)
-		_ = id
 	}
 	if att.items == nil {
 		// No share was asked for: the commitments taken are unused.

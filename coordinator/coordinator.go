@@ -418,8 +418,8 @@ func (c *Coordinator) Deliver(now time.Time, r Reply) {
 	if !ok || info.member != r.From {
 		// A late reply to a finished attempt. Fresh commitments are still
 		// good: keep them.
-		if r.Commit != nil && c.checkCommitments(r.From, r.Commit.Commitments) == nil {
-			c.members[r.From].pool = append(c.members[r.From].pool, r.Commit.Commitments...)
+		if r.Commit != nil {
+			_ = c.AddCommitments(r.From, r.Commit.Commitments) // invalid ones are dropped
 		}
 		return
 	}

@@ -335,5 +335,3 @@ func trimNewline(b []byte) []byte {
 	}
 	return b
 }
-
-func timeAfter(ms int) <-chan time.Time { return time.After(time.Duration(ms) * time.Millisecond) }

@@ -218,15 +218,7 @@ func (n *CoordinatorNode) watchGroup() {
 // stops the servers.
 func (n *CoordinatorNode) Close() error {
 	n.cancel()
-	if n.member != nil {
-		if err := n.member.Leave(2 * time.Second); err != nil {
-			n.log.Debug("leaving gossip", "err", err)
-		}
-		n.member.Shutdown()
-	}
-	if n.grpc != nil {
-		stopGracefully(n.grpc, 5*time.Second)
-	}
+	leaveAndStop(n.log, n.member, n.grpc)
 	if n.svc != nil {
 		n.svc.Close()
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -281,7 +282,7 @@ func (d *DevCluster) Ready(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for %d participants to join: %w", d.Group.Threshold, ctx.Err())
-		case <-timeAfter(50):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -89,14 +90,12 @@ func Cause(err error) string {
 		return "cheaters"
 	case errors.Is(err, signer.ErrUnavailable):
 		return "unavailable"
-	case errors.Is(err, errCancelled):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "cancelled"
 	default:
 		return "other"
 	}
 }
-
-var errCancelled = errors.New("cancelled")
 
 // ParticipantMetrics are a participant's Prometheus metrics.
 type ParticipantMetrics struct {

@@ -385,15 +385,7 @@ func (n *ParticipantNode) gauges() {
 // Close leaves the gossip cluster, drains gRPC and closes the store.
 func (n *ParticipantNode) Close() error {
 	n.cancel()
-	if n.member != nil {
-		if err := n.member.Leave(2 * time.Second); err != nil {
-			n.log.Debug("leaving gossip", "err", err)
-		}
-		n.member.Shutdown()
-	}
-	if n.grpc != nil {
-		stopGracefully(n.grpc, 5*time.Second)
-	}
+	leaveAndStop(n.log, n.member, n.grpc)
 	if n.http != nil {
 		n.http.Close()
 	}
@@ -414,6 +406,20 @@ func RunParticipant(ctx context.Context, cfg *ParticipantConfig, log *slog.Logge
 	}
 	<-ctx.Done()
 	return n.Close()
+}
+
+// leaveAndStop is the first half of every node's shutdown: leave gossip
+// (so others see a leave, not a failure), then drain gRPC.
+func leaveAndStop(log *slog.Logger, m *membership.Node, s *grpc.Server) {
+	if m != nil {
+		if err := m.Leave(2 * time.Second); err != nil {
+			log.Debug("leaving gossip", "err", err)
+		}
+		m.Shutdown()
+	}
+	if s != nil {
+		stopGracefully(s, 5*time.Second)
+	}
 }
 
 func stopGracefully(s *grpc.Server, timeout time.Duration) {

@@ -78,7 +78,7 @@ func (s *MemoryStore) Spend(spends []Spend) ([]Nonce, error) {
 	if s.closed {
 		return nil, errClosed
 	}
-	if err := checkSpends(spends, func(id uint64) (bool, *Tombstone) {
+	if err := CheckSpends(spends, func(id uint64) (bool, *Tombstone) {
 		if _, ok := s.unspent[id]; ok {
 			return true, nil
 		}
@@ -138,10 +138,6 @@ func (s *MemoryStore) Close() error {
 // before, no commitment or session twice in the batch. state reports
 // whether a nonce is unspent, or its tombstone if spent.
 func CheckSpends(spends []Spend, state func(id uint64) (unspent bool, t *Tombstone), sessionSeen func(protocol.SessionID) bool) error {
-	return checkSpends(spends, state, sessionSeen)
-}
-
-func checkSpends(spends []Spend, state func(uint64) (bool, *Tombstone), sessionSeen func(protocol.SessionID) bool) error {
 	ids := make(map[uint64]bool, len(spends))
 	sessions := make(map[protocol.SessionID]bool, len(spends))
 	for _, sp := range spends {

@@ -182,9 +182,8 @@ func (s *Sim) Run() (Report, error) {
 		})
 	}
 	end := start.Add(time.Duration(s.cfg.Requests) * s.cfg.Interval)
-	for i := range s.cfg.Crashes {
+	for range s.cfg.Crashes {
 		at := start.Add(time.Duration(s.rng.Int64N(int64(end.Sub(start)) + 1)))
-		_ = i
 		s.at(at, s.crashOne)
 	}
 	s.at(start, s.tick)

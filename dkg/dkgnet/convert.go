@@ -1,7 +1,6 @@
 package dkgnet
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +8,7 @@ import (
 	"github.com/frostd/frostd/dkg"
 	frostdv1 "github.com/frostd/frostd/proto/frostd/v1"
 	"github.com/frostd/frostd/protocol"
+	"github.com/frostd/frostd/transport/grpctransport"
 )
 
 // ErrMalformed wraps every error about a protobuf message that does not
@@ -23,48 +23,21 @@ func groupToProto(g *protocol.Group) *frostdv1.GroupInfoResponse {
 	if g == nil {
 		return nil
 	}
-	members := make([]*frostdv1.Member, len(g.Members))
-	for i, m := range g.Members {
-		members[i] = &frostdv1.Member{Id: uint32(m.ID), PublicShare: append([]byte(nil), m.PublicShare[:]...)}
-	}
-	return &frostdv1.GroupInfoResponse{
-		PublicKey:  append([]byte(nil), g.PublicKey...),
-		Threshold:  uint32(g.Threshold),
-		MaxSigners: uint32(g.MaxSigners),
-		Members:    members,
-	}
+	return grpctransport.GroupToProto(g)
 }
 
-// groupFromProto converts a group and validates it.
+// groupFromProto converts a group with the transport's conversion, bounds
+// it to a ceremony's size, and validates it.
 func groupFromProto(m *frostdv1.GroupInfoResponse) (*protocol.Group, error) {
 	if m == nil {
 		return nil, malformed("the group is missing")
 	}
-	if len(m.GetPublicKey()) != ed25519.PublicKeySize {
-		return nil, malformed("group public key is %d bytes, want %d", len(m.GetPublicKey()), ed25519.PublicKeySize)
-	}
-	if m.GetThreshold() > math.MaxUint16 || m.GetMaxSigners() > dkg.MaxParticipants || len(m.GetMembers()) > dkg.MaxParticipants {
+	if m.GetMaxSigners() > dkg.MaxParticipants || len(m.GetMembers()) > dkg.MaxParticipants {
 		return nil, malformed("a %d-of-%d group with %d members is beyond %d participants", m.GetThreshold(), m.GetMaxSigners(), len(m.GetMembers()), dkg.MaxParticipants)
 	}
-	g := &protocol.Group{
-		Threshold:  uint16(m.GetThreshold()),
-		MaxSigners: uint16(m.GetMaxSigners()),
-		PublicKey:  ed25519.PublicKey(append([]byte(nil), m.GetPublicKey()...)),
-		Members:    make([]protocol.Member, len(m.GetMembers())),
-	}
-	for i, mm := range m.GetMembers() {
-		if mm == nil {
-			return nil, malformed("member %d is missing", i)
-		}
-		id, err := idFromProto(mm.GetId(), "member id")
-		if err != nil {
-			return nil, err
-		}
-		if len(mm.GetPublicShare()) != 32 {
-			return nil, malformed("member %d's public share is %d bytes, want 32", id, len(mm.GetPublicShare()))
-		}
-		g.Members[i].ID = id
-		copy(g.Members[i].PublicShare[:], mm.GetPublicShare())
+	g, err := grpctransport.GroupFromProto(m)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: group: %v", ErrMalformed, err)

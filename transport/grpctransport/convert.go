@@ -161,7 +161,8 @@ func signResponseFromProto(m *frostdv1.SignResponse) (protocol.SignResponse, err
 	return protocol.SignResponse{Shares: shares}, nil
 }
 
-func groupToProto(g *protocol.Group) *frostdv1.GroupInfoResponse {
+// GroupToProto is the wire form of a group.
+func GroupToProto(g *protocol.Group) *frostdv1.GroupInfoResponse {
 	members := make([]*frostdv1.Member, len(g.Members))
 	for i, m := range g.Members {
 		members[i] = &frostdv1.Member{Id: uint32(m.ID), PublicShare: m.PublicShare[:]}
@@ -174,9 +175,9 @@ func groupToProto(g *protocol.Group) *frostdv1.GroupInfoResponse {
 	}
 }
 
-// groupFromProto converts the form of a group; call Group.Validate to
+// GroupFromProto converts the wire form of a group; call Group.Validate to
 // check that it is a usable group.
-func groupFromProto(m *frostdv1.GroupInfoResponse) (*protocol.Group, error) {
+func GroupFromProto(m *frostdv1.GroupInfoResponse) (*protocol.Group, error) {
 	if len(m.GetPublicKey()) != ed25519.PublicKeySize {
 		return nil, malformed("group public key is %d bytes, want %d", len(m.GetPublicKey()), ed25519.PublicKeySize)
 	}

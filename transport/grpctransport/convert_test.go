@@ -73,7 +73,7 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := groupFromProto(wire(t, groupToProto(g))); err != nil || !got.Equal(g) {
+	if got, err := GroupFromProto(wire(t, GroupToProto(g))); err != nil || !got.Equal(g) {
 		t.Errorf("group round trip: %+v, %v", got, err)
 	}
 }

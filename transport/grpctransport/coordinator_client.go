@@ -79,7 +79,7 @@ func (c *CoordinatorClient) GroupInfo(ctx context.Context) (*protocol.Group, err
 	if err != nil {
 		return nil, c.error(ctx, err)
 	}
-	g, err := groupFromProto(resp)
+	g, err := GroupFromProto(resp)
 	if err == nil {
 		err = g.Validate()
 	}

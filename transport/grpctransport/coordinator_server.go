@@ -106,7 +106,7 @@ func (s *coordinatorServer) GroupInfo(ctx context.Context, _ *frostdv1.GroupInfo
 	}
 	// The service's group, not the one registered: a share refresh
 	// installs new public shares (coordinator.Service.SetGroup).
-	return groupToProto(s.svc.Group()), nil
+	return GroupToProto(s.svc.Group()), nil
 }
 
 func (s *coordinatorServer) PushCommitments(ctx context.Context, req *frostdv1.PushCommitmentsRequest) (*frostdv1.PushCommitmentsResponse, error) {

@@ -104,19 +104,19 @@ func FuzzGroupFromProto(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	seed(f, groupToProto(g))
+	seed(f, GroupToProto(g))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m frostdv1.GroupInfoResponse
 		if proto.Unmarshal(b, &m) != nil {
 			return
 		}
-		g, err := groupFromProto(&m)
+		g, err := GroupFromProto(&m)
 		if err != nil {
 			checkRefusal(t, err)
 			return
 		}
 		_ = g.Validate() // must not panic
-		if again, err := groupFromProto(groupToProto(g)); err != nil || !again.Equal(g) {
+		if again, err := GroupFromProto(GroupToProto(g)); err != nil || !again.Equal(g) {
 			t.Fatalf("accepted group does not survive a round trip: %v", err)
 		}
 	})
